@@ -1,0 +1,202 @@
+/**
+ * The reverse-mode walker shared by `t.backward()` and `nb.grad()`: an iterative topological sort
+ * of the recorded graph (no recursion, so a chain of 100,000 ops is fine), then each node's vjp in
+ * reverse order. Broadcast gradients are summed back to each input's shape here, in one place.
+ */
+import { formatShape, opError } from '../core/errors.js';
+import { shapesEqual, type Shape } from '../core/shape.js';
+import { withGradMode } from '../engine/grad-mode.js';
+import type { TapeNode, Vjp } from '../ops/define.js';
+import * as ops from '../ops/index.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+export interface BackwardOptions {
+  /** Keep the graph so that backward can run through it again. Defaults to createGraph. */
+  retainGraph?: boolean;
+  /** Record the backward pass itself, so gradients can be differentiated again. */
+  createGraph?: boolean;
+}
+
+/** Sums a gradient of a broadcast shape back to `shape` (the reduction broadcasting implies). */
+export function sumTo(grad: Tensor, shape: Shape): Tensor {
+  if (shapesEqual(grad.shape, shape)) return grad;
+  const lead = grad.ndim - shape.length;
+  const dims: number[] = [];
+  grad.shape.forEach((d, i) => {
+    if (i < lead || (shape[i - lead] === 1 && d !== 1)) dims.push(i);
+  });
+  const summed = dims.length > 0 ? ops.sum(grad, dims, true) : grad;
+  return ops.reshape(summed, shape);
+}
+
+/** Nodes reachable from `roots`, ordered so that every node comes before the nodes it consumes. */
+function topologicalOrder(roots: readonly TapeNode[]): TapeNode[] {
+  const postOrder: TapeNode[] = [];
+  const visited = new Set<TapeNode>();
+  const stack: [TapeNode, number][] = roots.map((r) => [r, 0]);
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    const [node, next] = top;
+    if (next === 0) {
+      if (visited.has(node)) {
+        stack.pop();
+        continue;
+      }
+      visited.add(node);
+    }
+    const inputs = node.inputs;
+    let i = next;
+    while (i < inputs.length && !(inputs[i]!.gradFn && !visited.has(inputs[i]!.gradFn!))) i++;
+    if (i < inputs.length) {
+      top[1] = i + 1;
+      stack.push([inputs[i]!.gradFn!, 0]);
+    } else {
+      stack.pop();
+      postOrder.push(node);
+    }
+  }
+  return postOrder.reverse();
+}
+
+function accumulate<K>(map: Map<K, Tensor>, key: K, grad: Tensor): void {
+  const previous = map.get(key);
+  map.set(key, previous ? ops.add(previous, grad) : grad);
+}
+
+/**
+ * Runs the chain rule from `roots` (seeded with `rootGrads`). Returns the gradient that reached each
+ * tensor in `wanted` (leaf or not); when `wanted` is absent, accumulates into leaves' `.grad` instead.
+ */
+export function runBackward(
+  roots: readonly Tensor[],
+  rootGrads: readonly Tensor[],
+  options: BackwardOptions,
+  wanted?: readonly Tensor[],
+): Map<Tensor, Tensor> {
+  const createGraph = options.createGraph ?? false;
+  const retainGraph = options.retainGraph ?? createGraph;
+  const nodeGrads = new Map<TapeNode, Tensor>();
+  const leafGrads = new Map<Tensor, Tensor>();
+  const wantedSet = new Set(wanted);
+  const results = new Map<Tensor, Tensor>();
+
+  const deliver = (t: Tensor, g: Tensor): void => {
+    if (t.gradFn) accumulate(nodeGrads, t.gradFn, g);
+    else accumulate(leafGrads, t, g);
+  };
+
+  withGradMode(createGraph, () => {
+    roots.forEach((root, i) => deliver(root, rootGrads[i]!));
+    const order = topologicalOrder(roots.flatMap((r) => (r.gradFn ? [r.gradFn] : [])));
+    for (const node of order) {
+      const dy = nodeGrads.get(node);
+      if (!dy) continue;
+      if (node.released) {
+        throw opError(
+          'backward',
+          `tried to backward through the graph a second time (node ${node.name}); its saved values were freed after the first backward — pass { retainGraph: true } to the first call`,
+        );
+      }
+      const out = node.output;
+      if (wantedSet.has(out)) results.set(out, dy);
+      else if (!wanted && out.retainsGrad) out.grad = out.grad ? ops.add(out.grad, dy) : dy;
+      const vjp = node.op.vjp as Vjp;
+      const grads = vjp(
+        { name: node.name, inputs: node.inputs, output: out, attrs: node.attrs },
+        dy,
+      );
+      node.inputs.forEach((input, i) => {
+        const g = grads[i];
+        if (!g || !input.requiresGrad) return;
+        deliver(input, ops.cast(sumTo(g, input.shape), input.dtype));
+      });
+      if (!retainGraph) node.released = true;
+    }
+    for (const [leaf, g] of leafGrads) {
+      if (wantedSet.has(leaf)) results.set(leaf, g);
+      else if (!wanted && leaf.requiresGrad) {
+        const grad = createGraph ? g : g.detach();
+        leaf.grad = leaf.grad ? ops.add(leaf.grad, grad) : grad;
+      }
+    }
+  });
+  return results;
+}
+
+function seedGrads(op: string, outputs: readonly Tensor[], given?: readonly Tensor[]): Tensor[] {
+  return outputs.map((out, i) => {
+    const g = given?.[i];
+    if (g) {
+      if (!shapesEqual(g.shape, out.shape)) {
+        throw opError(
+          op,
+          `gradient of shape ${formatShape(g.shape)} does not match output of shape ${formatShape(out.shape)}`,
+        );
+      }
+      return g;
+    }
+    if (out.size !== 1) {
+      throw opError(
+        op,
+        `a gradient can only be implied for a one-element output, this one has shape ${formatShape(out.shape)}; pass gradOutput (∂L/∂output)`,
+      );
+    }
+    return ops.onesLike(out);
+  });
+}
+
+export function backward(
+  outputs: readonly Tensor[],
+  gradOutputs: readonly Tensor[] | undefined,
+  options: BackwardOptions,
+): void {
+  for (const out of outputs) {
+    if (!out.requiresGrad) {
+      throw opError(
+        'backward',
+        'this tensor does not require grad and has no gradFn: no input of the computation had requiresGrad set',
+      );
+    }
+  }
+  runBackward(outputs, seedGrads('backward', outputs, gradOutputs), options);
+}
+
+export interface GradOptions extends BackwardOptions {
+  /** ∂L/∂output for each output; needed for outputs with more than one element. */
+  gradOutputs?: readonly Tensor[];
+  /** Return a zero gradient (instead of throwing) for inputs the outputs do not depend on. */
+  allowUnused?: boolean;
+}
+
+/**
+ * Gradients of `outputs` w.r.t. `inputs`, returned rather than accumulated in `.grad`, like
+ * `torch.autograd.grad`. With `createGraph`, the results can be differentiated again.
+ *
+ * @example const [dx] = nb.grad([x.pow(3)], [x], { createGraph: true }); // 3x², differentiable
+ */
+export function grad(
+  outputs: Tensor | readonly Tensor[],
+  inputs: Tensor | readonly Tensor[],
+  options: GradOptions = {},
+): Tensor[] {
+  const outs = Array.isArray(outputs) ? (outputs as readonly Tensor[]) : [outputs as Tensor];
+  const ins = Array.isArray(inputs) ? (inputs as readonly Tensor[]) : [inputs as Tensor];
+  for (const t of ins) {
+    if (!t.requiresGrad)
+      throw opError('grad', `input of shape ${formatShape(t.shape)} does not require grad`);
+  }
+  const live = outs.filter((o) => o.requiresGrad);
+  const seeds = seedGrads('grad', outs, options.gradOutputs).filter(
+    (_, i) => outs[i]!.requiresGrad,
+  );
+  const results = runBackward(live, seeds, options, ins);
+  return ins.map((t) => {
+    const g = results.get(t);
+    if (g) return g;
+    if (options.allowUnused) return ops.zerosLike(t);
+    throw opError(
+      'grad',
+      `an input of shape ${formatShape(t.shape)} was not used to compute the outputs; pass allowUnused: true`,
+    );
+  });
+}

@@ -1,0 +1,22 @@
+import type { DType, TypedArray } from '../core/dtype.js';
+import type { ArrayView, KernelTable } from './primitives.js';
+
+export type Device = 'cpu';
+
+/**
+ * A device: storage for tensors plus the kernel table. Everything device-specific lives behind
+ * this interface, so a new device is an allocator, a reader and one kernel per primitive.
+ */
+export interface Backend<Buffer = unknown> {
+  readonly device: Device;
+  /** A zero-filled buffer for `size` elements of `dtype`. */
+  alloc(dtype: DType, size: number): Buffer;
+  /** Wraps host data as a buffer; the backend may keep (CPU) or copy (GPU) it. */
+  fromHost(data: TypedArray): Buffer;
+  /** The host array behind a buffer, or null where the device cannot serve a synchronous read. */
+  readSync(buffer: Buffer): TypedArray | null;
+  read(buffer: Buffer): Promise<TypedArray>;
+  readonly kernels: KernelTable<Buffer>;
+}
+
+export type AnyView = ArrayView<unknown>;

@@ -1,0 +1,73 @@
+/** Kernels that move elements by position: gather, scatter-add, concatenation, slice adjoint. */
+import type { TypedArray } from '../../core/dtype.js';
+import { opError } from '../../core/errors.js';
+import type { ArrayView, PrimitiveAttrs } from '../primitives.js';
+import { elementwise, restride } from './elementwise.js';
+import { blockOffsets } from './reduce.js';
+
+type View = ArrayView<TypedArray>;
+
+const copy = elementwise('a', 1);
+
+/** Offsets in `target` (strides) for every position of `index`, with `dim` left at 0. */
+function offsetsExceptDim(index: View, targetStrides: readonly number[], dim: number): Int32Array {
+  return blockOffsets(
+    index.shape,
+    targetStrides.map((s, d) => (d === dim ? 0 : s)),
+  );
+}
+
+function checkedIndex(op: string, value: number, size: number): number {
+  if (value < -size || value >= size) {
+    throw opError(op, `index ${value} is out of range for a dimension of size ${size}`);
+  }
+  return value < 0 ? value + size : value;
+}
+
+export function gather(
+  out: View,
+  [x, index]: readonly View[],
+  { dim }: PrimitiveAttrs['Gather'],
+): void {
+  const xBase = offsetsExceptDim(index!, x!.strides, dim);
+  const iPos = blockOffsets(index!.shape, index!.strides);
+  const size = x!.shape[dim]!;
+  const stride = x!.strides[dim]!;
+  for (let i = 0; i < iPos.length; i++) {
+    const k = checkedIndex('gather', index!.buffer[index!.offset + iPos[i]!]!, size);
+    out.buffer[out.offset + i] = x!.buffer[x!.offset + xBase[i]! + k * stride]!;
+  }
+}
+
+export function scatterAdd(
+  out: View,
+  [index, src]: readonly View[],
+  { dim }: PrimitiveAttrs['ScatterAdd'],
+): void {
+  const oBase = offsetsExceptDim(index!, out.strides, dim);
+  const iPos = blockOffsets(index!.shape, index!.strides);
+  const sPos = blockOffsets(index!.shape, src!.strides);
+  const size = out.shape[dim]!;
+  const stride = out.strides[dim]!;
+  const o = out.buffer;
+  for (let i = 0; i < iPos.length; i++) {
+    const k = checkedIndex('scatterAdd', index!.buffer[index!.offset + iPos[i]!]!, size);
+    const at = out.offset + oBase[i]! + k * stride;
+    o[at] = o[at]! + src!.buffer[src!.offset + sPos[i]!]!;
+  }
+}
+
+export function cat(out: View, inputs: readonly View[], { dim }: PrimitiveAttrs['Cat']): void {
+  let start = 0;
+  for (const input of inputs) {
+    const offset = out.offset + start * out.strides[dim]!;
+    copy(restride(out, input.shape, out.strides, offset), [input]);
+    start += input.shape[dim]!;
+  }
+}
+
+export function unslice(out: View, [x]: readonly View[], attrs: PrimitiveAttrs['Unslice']): void {
+  const { dim, start, step } = attrs;
+  const strides = out.strides.map((s, d) => (d === dim ? s * step : s));
+  copy(restride(out, x!.shape, strides, out.offset + start * out.strides[dim]!), [x!]);
+}

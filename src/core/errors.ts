@@ -1,0 +1,44 @@
+/**
+ * Errors a user can act on: each names the op, the shapes involved and the user's own line of code
+ * (the first stack frame outside nabla), so a mistake deep in a model points back at its cause.
+ */
+const LIBRARY_ROOT = new URL('..', import.meta.url).href; // .../src/ (or .../dist/src/)
+const LIBRARY_PATH = decodeURIComponent(new URL(LIBRARY_ROOT).pathname);
+
+export class NablaError extends Error {
+  override name = 'NablaError';
+  constructor(
+    message: string,
+    /** The op being run or built when the error happened, if any. */
+    readonly op?: string,
+    /** `file:line:column` of the user's call, when it could be found. */
+    readonly callSite?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The first stack frame that is not inside nabla or Node itself, as `file:line:column`. */
+export function userCallSite(): string | undefined {
+  const stack = new Error().stack ?? '';
+  for (const line of stack.split('\n').slice(1)) {
+    const match = /\(?((?:file:\/\/|\/|[A-Za-z]:\\)[^()]*?):(\d+):(\d+)\)?\s*$/.exec(line.trim());
+    if (!match) continue;
+    const file = match[1]!;
+    const path = file.startsWith('file://') ? decodeURIComponent(new URL(file).pathname) : file;
+    if (path.startsWith(LIBRARY_PATH) || path.startsWith('node:')) continue;
+    return `${path}:${match[2]}:${match[3]}`;
+  }
+  return undefined;
+}
+
+/** Builds an error for `op` whose message ends with the user's call site. */
+export function opError(op: string, message: string): NablaError {
+  const site = userCallSite();
+  const where = site ? ` (at ${site})` : '';
+  return new NablaError(`${op}: ${message}${where}`, op, site);
+}
+
+export function formatShape(shape: readonly (number | null)[]): string {
+  return `[${shape.map((d) => (d === null ? '?' : d)).join(', ')}]`;
+}

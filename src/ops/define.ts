@@ -1,0 +1,200 @@
+/**
+ * The op registry and the one dispatch point. An op is defined once: a name, a shape/dtype rule
+ * (`infer`), a gradient written with public ops (`vjp`), and either a kernel (every backend's table
+ * has one per primitive) or a `view` rule that re-strides its input without copying.
+ */
+import { isFloat, type DType } from '../core/dtype.js';
+import { opError } from '../core/errors.js';
+import type { Shape } from '../core/shape.js';
+import type { PrimitiveAttrs, PrimitiveName } from '../backends/primitives.js';
+import { isGradEnabled, withGradMode } from '../engine/grad-mode.js';
+import { Tensor } from '../tensor/tensor.js';
+
+/** What `infer` sees of an input and returns for the output: enough to check and plan, no data. */
+export interface TensorMeta {
+  readonly shape: Shape;
+  readonly dtype: DType;
+}
+
+/** What a gradient function receives about the op it differentiates (TF1's `op`). */
+export interface OpContext<Attrs = unknown> {
+  readonly name: string;
+  readonly inputs: readonly Tensor[];
+  readonly output: Tensor;
+  readonly attrs: Attrs;
+}
+
+/**
+ * A vector-Jacobian product: given the op and ∂L/∂output, returns ∂L/∂input for each input (null
+ * where no gradient flows). Results may have the output's broadcast shape; the walker sums them
+ * back to each input's shape.
+ */
+export type Vjp<Attrs = unknown> = (
+  op: OpContext<Attrs>,
+  dy: Tensor,
+) => readonly (Tensor | null | undefined)[];
+
+export interface StridedLayout {
+  readonly strides: readonly number[];
+  readonly offset: number;
+}
+
+interface OpBase<Attrs> {
+  readonly name: string;
+  /** Absent for ops whose outputs carry no gradient (comparisons, argmax). */
+  vjp?: Vjp<Attrs>;
+}
+
+interface InferredOp<Attrs> extends OpBase<Attrs> {
+  /** Checks the inputs and gives the output's shape and dtype, before anything runs. */
+  infer(inputs: readonly TensorMeta[], attrs: Attrs): TensorMeta;
+}
+
+/** An op run by a backend kernel of the same name. */
+export interface KernelOp<N extends PrimitiveName> extends InferredOp<PrimitiveAttrs[N]> {
+  readonly name: N;
+  readonly kind: 'kernel';
+}
+
+/** An op that only re-strides its input (reshape, permute, expand, slice). */
+export interface ViewOp<Attrs> extends InferredOp<Attrs> {
+  readonly kind: 'view';
+  /** The output layout over the input's storage, or null when a contiguous copy is needed first. */
+  layout(input: Tensor, attrs: Attrs, out: TensorMeta): StridedLayout | null;
+}
+
+/** An op whose forward is a user function, run eagerly without recording (customOp). */
+export interface FunctionOp<Attrs> extends OpBase<Attrs> {
+  readonly kind: 'function';
+  forward(inputs: readonly Tensor[], attrs: Attrs): Tensor;
+}
+
+// The registry stores ops of every attrs type; each op's own functions keep their precise types.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyOp = KernelOp<PrimitiveName> | ViewOp<any> | FunctionOp<any>;
+
+const registry = new Map<string, AnyOp>();
+
+export function defineOp<N extends PrimitiveName>(op: Omit<KernelOp<N>, 'kind'>): KernelOp<N>;
+export function defineOp<Attrs>(
+  op: Omit<ViewOp<Attrs>, 'kind'> & { layout: ViewOp<Attrs>['layout'] },
+): ViewOp<Attrs>;
+export function defineOp(
+  op: Omit<AnyOp, 'kind'> & Partial<Pick<ViewOp<unknown>, 'layout'>>,
+): AnyOp {
+  const defined = { ...op, kind: op.layout ? 'view' : 'kernel' } as AnyOp;
+  if (registry.has(op.name)) throw new Error(`op ${op.name} is defined twice`);
+  registry.set(op.name, defined);
+  return defined;
+}
+
+export function defineFunctionOp<Attrs>(op: Omit<FunctionOp<Attrs>, 'kind'>): FunctionOp<Attrs> {
+  const defined: FunctionOp<Attrs> = { ...op, kind: 'function' };
+  registry.set(op.name, defined as AnyOp);
+  return defined;
+}
+
+export function getOp(name: string): AnyOp | undefined {
+  return registry.get(name);
+}
+
+/**
+ * Replaces the gradient of the op named `name`, for every later backward pass (eager) and every
+ * later symbolic gradient (graph mode), like TF1's `RegisterGradient`.
+ *
+ * @example nb.registerGradient('Relu', (op, dy) => [dy.mul(op.inputs[0]!.gt(0))]);
+ */
+export function registerGradient(name: string, vjp: Vjp<never>): void {
+  const op = registry.get(name);
+  if (!op) {
+    const known = [...registry.keys()].sort().join(', ');
+    throw opError('registerGradient', `no op named '${name}'; ops are: ${known}`);
+  }
+  op.vjp = vjp as Vjp<unknown>;
+}
+
+/** A recorded application of an op: the edge list autograd walks backwards. */
+export class TapeNode {
+  /** Set once a backward pass without retainGraph has used this node. */
+  released = false;
+  constructor(
+    readonly op: AnyOp,
+    readonly inputs: readonly Tensor[],
+    readonly attrs: unknown,
+    readonly output: Tensor,
+  ) {}
+
+  get name(): string {
+    return this.op.name;
+  }
+}
+
+function checkInputs(op: AnyOp, inputs: readonly Tensor[]): void {
+  const device = inputs[0]?.device;
+  for (const t of inputs) {
+    if (t.isDisposed)
+      throw opError(op.name, 'an input tensor was disposed and can no longer be used');
+    if (t.device !== device) {
+      throw opError(op.name, `inputs are on different devices (${device} and ${t.device})`);
+    }
+  }
+}
+
+function execute(op: AnyOp, inputs: readonly Tensor[], attrs: unknown): Tensor {
+  switch (op.kind) {
+    case 'kernel': {
+      const meta = op.infer(inputs, attrs as never);
+      const out = Tensor.empty(meta.shape, meta.dtype, inputs[0]!.backend);
+      const kernel = out.backend.kernels[op.name] as (
+        o: Tensor,
+        i: readonly Tensor[],
+        a: unknown,
+      ) => void;
+      kernel(out, inputs, attrs);
+      return out;
+    }
+    case 'view': {
+      const meta = op.infer(inputs, attrs);
+      let input = inputs[0]!;
+      let layout = op.layout(input, attrs, meta);
+      if (!layout) {
+        input = contiguousCopy(input);
+        layout = op.layout(input, attrs, meta)!;
+      }
+      return input.view(meta.shape, layout.strides, layout.offset, meta.dtype);
+    }
+    case 'function':
+      // A fresh view, so that attaching a gradFn never touches a tensor the user holds.
+      return withGradMode(false, () => op.forward(inputs, attrs)).detach();
+  }
+}
+
+function contiguousCopy(input: Tensor): Tensor {
+  const out = Tensor.empty(input.shape, input.dtype, input.backend);
+  out.backend.kernels.Contiguous(out, [input], {});
+  return out;
+}
+
+/**
+ * The one dispatch point: checks and infers the output, runs the op now on the inputs' device, and
+ * records a tape node when grad mode is on and an input requires grad.
+ */
+export function bind<N extends PrimitiveName>(
+  op: KernelOp<N>,
+  inputs: readonly Tensor[],
+  attrs: PrimitiveAttrs[N],
+): Tensor;
+export function bind<Attrs>(
+  op: ViewOp<Attrs> | FunctionOp<Attrs>,
+  inputs: readonly Tensor[],
+  attrs: Attrs,
+): Tensor;
+export function bind(op: AnyOp, inputs: readonly Tensor[], attrs: unknown): Tensor {
+  checkInputs(op, inputs);
+  const out = execute(op, inputs, attrs);
+  // Integer and bool results never carry gradients (as in PyTorch), whatever the op.
+  if (op.vjp && isGradEnabled() && isFloat(out.dtype) && inputs.some((t) => t.requiresGrad)) {
+    out.attachGradFn(new TapeNode(op, inputs, attrs, out));
+  }
+  return out;
+}

@@ -1,0 +1,47 @@
+/** Turning op arguments (tensors or JS numbers) into tensors. */
+import { promoteWithScalar, scalarDType, type DType } from '../core/dtype.js';
+import { opError } from '../core/errors.js';
+import type { Backend } from '../backends/backend.js';
+import { getBackend } from '../engine/devices.js';
+import { Tensor, type TensorLike } from '../tensor/tensor.js';
+
+/** A 0-d tensor holding `value`. */
+export function scalar(value: number, dtype: DType, backend: Backend = getBackend()): Tensor {
+  const t = Tensor.empty([], dtype, backend);
+  const host = backend.readSync(t.buffer);
+  if (!host) return scalarViaHost(value, dtype, backend);
+  host[0] = value;
+  return t;
+}
+
+function scalarViaHost(value: number, dtype: DType, backend: Backend): Tensor {
+  const host = Tensor.empty([], dtype, getBackend('cpu'));
+  (host.buffer as Float64Array)[0] = value;
+  return Tensor.fromHost(host.dataSync(), [], dtype, backend);
+}
+
+export function checkTensor(op: string, value: unknown, role = 'input'): Tensor {
+  if (value instanceof Tensor) return value;
+  throw opError(op, `expected a Tensor as ${role}, got ${describe(value)}`);
+}
+
+function describe(value: unknown): string {
+  if (Array.isArray(value)) return 'an array (wrap it with nb.tensor)';
+  return value === null ? 'null' : typeof value;
+}
+
+/** Both operands as tensors; a number takes the dtype PyTorch would give it next to the tensor. */
+export function operands(op: string, a: TensorLike, b: TensorLike): [Tensor, Tensor] {
+  if (a instanceof Tensor && b instanceof Tensor) return [a, b];
+  if (a instanceof Tensor)
+    return [a, scalar(checkNumber(op, b), promoteWithScalar(a.dtype, b as number), a.backend)];
+  if (b instanceof Tensor)
+    return [scalar(checkNumber(op, a), promoteWithScalar(b.dtype, a), b.backend), b];
+  const dtype = Number.isInteger(a) && Number.isInteger(b) ? scalarDType(a) : 'float32';
+  return [scalar(checkNumber(op, a), dtype), scalar(checkNumber(op, b), dtype)];
+}
+
+function checkNumber(op: string, value: unknown): number {
+  if (typeof value === 'number') return value;
+  throw opError(op, `expected a Tensor or a number, got ${describe(value)}`);
+}

@@ -1,0 +1,48 @@
+import { formatShape, opError } from '../../core/errors.js';
+import { broadcastShapes } from '../../core/shape.js';
+import { promoteTypes } from '../../core/dtype.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { bind, defineOp } from '../define.js';
+import { checkTensor } from '../operands.js';
+import * as ops from '../index.js';
+
+const matmulOp = defineOp<'MatMul'>({
+  name: 'MatMul',
+  infer: ([a, b]) => {
+    const [ka, kb] = [a!.shape[a!.shape.length - 1], b!.shape[b!.shape.length - 2]];
+    if (ka !== kb) {
+      const [sa, sb] = [formatShape(a!.shape), formatShape(b!.shape)];
+      throw opError('matmul', `shapes ${sa} and ${sb} cannot be multiplied (${ka} ≠ ${kb})`);
+    }
+    const batch = broadcastShapes('matmul', [a!.shape.slice(0, -2), b!.shape.slice(0, -2)]);
+    const [m, n] = [a!.shape[a!.shape.length - 2]!, b!.shape[b!.shape.length - 1]!];
+    return { shape: [...batch, m, n], dtype: promoteTypes(a!.dtype, b!.dtype) };
+  },
+  vjp: ({ inputs: [a, b] }, dy) => [
+    ops.matmul(dy, ops.transpose(b!, -1, -2)),
+    ops.matmul(ops.transpose(a!, -1, -2), dy),
+  ],
+});
+
+/**
+ * Matrix product with PyTorch's rules: 1-D operands are treated as a row (left) or column (right)
+ * vector, and leading batch dimensions broadcast.
+ *
+ * @example nb.matmul(nb.ones([2, 3]), nb.ones([3, 4])).shape; // [2, 4]
+ */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  checkTensor('matmul', a);
+  checkTensor('matmul', b);
+  if (a.ndim === 0 || b.ndim === 0) {
+    throw opError(
+      'matmul',
+      `both operands need at least 1 dimension, got shapes ${formatShape(a.shape)} and ${formatShape(b.shape)}`,
+    );
+  }
+  const left = a.ndim === 1 ? ops.unsqueeze(a, 0) : a;
+  const right = b.ndim === 1 ? ops.unsqueeze(b, -1) : b;
+  let out = bind(matmulOp, [left, right], {});
+  if (b.ndim === 1) out = ops.squeeze(out, -1);
+  if (a.ndim === 1) out = ops.squeeze(out, b.ndim === 1 ? -1 : -2);
+  return out;
+}

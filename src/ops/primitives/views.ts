@@ -1,0 +1,170 @@
+/**
+ * Ops that re-stride their input over the same storage: reshape, permute, expand, slice. Their
+ * outputs share memory with the input (a reshape of a non-contiguous tensor copies first).
+ */
+import { formatShape, opError } from '../../core/errors.js';
+import { contiguousStrides, normalizeDim, sizeOf, type Shape } from '../../core/shape.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { bind, defineOp } from '../define.js';
+import { checkTensor } from '../operands.js';
+import * as ops from '../index.js';
+
+const reshapeOp = defineOp<{ shape: Shape }>({
+  name: 'Reshape',
+  infer: ([x], { shape }) => ({ shape, dtype: x!.dtype }),
+  layout: (x, { shape }) =>
+    x.isContiguous ? { strides: contiguousStrides(shape), offset: x.offset } : null,
+  vjp: ({ inputs: [x] }, dy) => [ops.reshape(dy, x!.shape)],
+});
+
+/** The same elements in a new shape; one dimension may be -1 (inferred). Shares memory when it can. */
+export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+  checkTensor('reshape', x);
+  const known = shape.filter((d) => d !== -1);
+  const inferred = shape.length - known.length;
+  const rest = sizeOf(known);
+  const bad = inferred > 1 || known.some((d) => !Number.isInteger(d) || d < 0);
+  const target = shape.map((d) => (d === -1 ? (rest === 0 ? 0 : x.size / rest) : d));
+  if (bad || !Number.isInteger(sizeOf(target)) || sizeOf(target) !== x.size) {
+    throw opError(
+      'reshape',
+      `cannot reshape a tensor of shape ${formatShape(x.shape)} (${x.size} elements) to ${formatShape(shape)}`,
+    );
+  }
+  return bind(reshapeOp, [x], { shape: target });
+}
+
+const permuteOp = defineOp<{ dims: readonly number[] }>({
+  name: 'Permute',
+  infer: ([x], { dims }) => ({ shape: dims.map((d) => x!.shape[d]!), dtype: x!.dtype }),
+  layout: (x, { dims }) => ({ strides: dims.map((d) => x.strides[d]!), offset: x.offset }),
+  vjp: (_, dy) => {
+    const { dims } = _.attrs;
+    const inverse = dims.map((_d, i) => dims.indexOf(i));
+    return [ops.permute(dy, inverse)];
+  },
+});
+
+/** Reorders dimensions: output dimension i is input dimension dims[i]. */
+export function permute(x: Tensor, dims: readonly number[]): Tensor {
+  checkTensor('permute', x);
+  const resolved = dims.map((d) => normalizeDim('permute', d, x.ndim));
+  if (resolved.length !== x.ndim || new Set(resolved).size !== x.ndim) {
+    throw opError(
+      'permute',
+      `dims ${formatShape(dims)} are not a permutation of ${x.ndim} dimensions`,
+    );
+  }
+  return bind(permuteOp, [x], { dims: resolved });
+}
+
+/** Swaps two dimensions. */
+export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
+  checkTensor('transpose', x);
+  const dims = x.shape.map((_, i) => i);
+  const [a, b] = [normalizeDim('transpose', dim0, x.ndim), normalizeDim('transpose', dim1, x.ndim)];
+  [dims[a], dims[b]] = [dims[b]!, dims[a]!];
+  return x.ndim < 2 ? x : permute(x, dims);
+}
+
+const expandOp = defineOp<{ shape: Shape }>({
+  name: 'Expand',
+  infer: ([x], { shape }) => ({ shape, dtype: x!.dtype }),
+  layout: (x, { shape }) => {
+    const lead = shape.length - x.ndim;
+    const strides = shape.map((d, i) =>
+      i < lead || x.shape[i - lead] !== d ? 0 : x.strides[i - lead]!,
+    );
+    return { strides, offset: x.offset };
+  },
+  // The walker sums the broadcast gradient back to the input's shape.
+  vjp: (_, dy) => [dy],
+});
+
+/** Broadcasts size-1 (or missing leading) dimensions to `shape` without copying; -1 keeps a size. */
+export function expand(x: Tensor, shape: readonly number[]): Tensor {
+  checkTensor('expand', x);
+  const lead = shape.length - x.ndim;
+  const target = shape.map((d, i) => (d === -1 && i >= lead ? x.shape[i - lead]! : d));
+  const ok =
+    lead >= 0 &&
+    target.every((d, i) =>
+      i < lead ? d >= 0 : x.shape[i - lead] === d || x.shape[i - lead] === 1,
+    );
+  if (!ok)
+    throw opError('expand', `cannot expand shape ${formatShape(x.shape)} to ${formatShape(shape)}`);
+  return bind(expandOp, [x], { shape: target });
+}
+
+interface SliceAttrs {
+  readonly dim: number;
+  readonly start: number;
+  readonly end: number;
+  readonly step: number;
+}
+
+const sliceOp = defineOp<SliceAttrs>({
+  name: 'Slice',
+  infer: ([x], { dim, start, end, step }) => {
+    const shape = [...x!.shape];
+    shape[dim] = Math.max(0, Math.ceil((end - start) / step));
+    return { shape, dtype: x!.dtype };
+  },
+  layout: (x, { dim, start, step }) => ({
+    strides: x.strides.map((s, d) => (d === dim ? s * step : s)),
+    offset: x.offset + start * x.strides[dim]!,
+  }),
+  vjp: ({ inputs: [x], attrs }, dy) => [
+    ops.unslice(dy, x!.shape, attrs.dim, attrs.start, attrs.step),
+  ],
+});
+
+/** Elements start, start+step, ... (< end) along `dim`; negative start/end count from the end. */
+export function slice(x: Tensor, dim: number, start = 0, end?: number, step = 1): Tensor {
+  checkTensor('slice', x);
+  const d = normalizeDim('slice', dim, x.ndim);
+  const size = x.shape[d]!;
+  if (!Number.isInteger(step) || step < 1)
+    throw opError('slice', `step must be a positive integer, got ${step}`);
+  const clampIndex = (i: number): number => Math.min(size, Math.max(0, i < 0 ? i + size : i));
+  const from = clampIndex(start);
+  return bind(sliceOp, [x], {
+    dim: d,
+    start: from,
+    end: Math.max(from, clampIndex(end ?? size)),
+    step,
+  });
+}
+
+/** `length` elements along `dim` from `start`, like `torch.narrow`. */
+export function narrow(x: Tensor, dim: number, start: number, length: number): Tensor {
+  checkTensor('narrow', x);
+  const size = x.shape[normalizeDim('narrow', dim, x.ndim)]!;
+  const from = start < 0 ? start + size : start;
+  if (from < 0 || length < 0 || from + length > size) {
+    throw opError(
+      'narrow',
+      `start ${start} and length ${length} do not fit a dimension of size ${size}`,
+    );
+  }
+  return slice(x, dim, from, from + length);
+}
+
+const unsliceOp = defineOp<'Unslice'>({
+  name: 'Unslice',
+  infer: ([x], { shape }) => ({ shape, dtype: x!.dtype }),
+  vjp: ({ inputs: [x], attrs }, dy) => [
+    ops.slice(
+      dy,
+      attrs.dim,
+      attrs.start,
+      attrs.start + x!.shape[attrs.dim]! * attrs.step,
+      attrs.step,
+    ),
+  ],
+});
+
+/** Slice's adjoint: `x` placed at start:…:step along `dim` of a zero tensor of `shape`. */
+export function unslice(x: Tensor, shape: Shape, dim: number, start: number, step: number): Tensor {
+  return bind(unsliceOp, [x], { shape, dim, start, step });
+}
