@@ -20,7 +20,10 @@ function makeInputs(c: OpCase, dtype: 'float32' | 'float64'): nb.Tensor[] {
   const values = inputValues(c);
   return c.inputs.map((spec, i) => {
     const isFloat = spec.dtype === 'float';
-    const t = nb.tensor(Float64Array.from(values[i]!), { shape: spec.shape, dtype: isFloat ? dtype : 'int32' });
+    const t = nb.tensor(Float64Array.from(values[i]!), {
+      shape: spec.shape,
+      dtype: isFloat ? dtype : 'int32',
+    });
     return isFloat ? t.requiresGrad_() : t;
   });
 }
@@ -37,7 +40,10 @@ function checkAgainst(c: OpCase, dtype: 'float32' | 'float64', golden: GoldenRun
     return;
   }
   const differentiable = inputs.filter((t) => t.requiresGrad);
-  const cotangent = nb.tensor(cotangentValues(c, out.size), { shape: out.shape, dtype: out.dtype as 'float32' });
+  const cotangent = nb.tensor(cotangentValues(c, out.size), {
+    shape: out.shape,
+    dtype: out.dtype as 'float32',
+  });
   const grads = nb.grad([out], differentiable, { gradOutputs: [cotangent], allowUnused: true });
   grads.forEach((g, k) => {
     assert.deepEqual(g.shape, differentiable[k]!.shape, `gradient ${k} shape`);
@@ -75,14 +81,18 @@ describe('the case table covers API.md', () => {
     argmin`.split(/\s+/);
   test('every API op has a case', () => {
     const covered = new Set(OP_CASES.map((c) => c.op));
-    assert.deepEqual(API_OPS.filter((op) => !covered.has(op)), []);
+    assert.deepEqual(
+      API_OPS.filter((op) => !covered.has(op)),
+      [],
+    );
   });
   test('every API op is a function and a method', () => {
     const tensor = nb.ones([2, 2]);
     const functionsOnly = new Set(['cat', 'stack']);
     const methodsOnly = new Set(['T']);
     for (const op of API_OPS) {
-      if (!methodsOnly.has(op)) assert.equal(typeof (nb as Record<string, unknown>)[op], 'function', `nb.${op}`);
+      if (!methodsOnly.has(op))
+        assert.equal(typeof (nb as Record<string, unknown>)[op], 'function', `nb.${op}`);
       if (!functionsOnly.has(op)) assert.ok(op in tensor, `t.${op}`);
     }
   });

@@ -9,7 +9,10 @@ import { OP_CASES } from '../../test/cases/ops.js';
 
 function outputSize(c: OpCase, values: number[][]): number {
   const inputs = c.inputs.map((spec, i) =>
-    nb.tensor(Float64Array.from(values[i]!), { shape: spec.shape, dtype: spec.dtype === 'int32' ? 'int32' : 'float64' }),
+    nb.tensor(Float64Array.from(values[i]!), {
+      shape: spec.shape,
+      dtype: spec.dtype === 'int32' ? 'int32' : 'float64',
+    }),
   );
   return c.nb(...inputs).size;
 }
@@ -20,7 +23,11 @@ const exported = OP_CASES.map((c) => {
     id: c.id,
     hash: caseHash(c),
     torch: c.torch,
-    inputs: c.inputs.map((spec, i) => ({ shape: spec.shape, dtype: spec.dtype, values: values[i] })),
+    inputs: c.inputs.map((spec, i) => ({
+      shape: spec.shape,
+      dtype: spec.dtype,
+      values: values[i],
+    })),
     cotangent: cotangentValues(c, outputSize(c, values)),
   };
 });

@@ -9,12 +9,17 @@ export type Device = 'cpu';
  */
 export interface Backend<Buffer = unknown> {
   readonly device: Device;
-  /** A zero-filled buffer for `size` elements of `dtype`. */
+  /** A buffer for `size` elements of `dtype`; contents unspecified (kernels write every output). */
   alloc(dtype: DType, size: number): Buffer;
+  /** Gives a buffer back once no tensor uses it (after the last dispose). */
+  free(buffer: Buffer): void;
   /** Wraps host data as a buffer; the backend may keep (CPU) or copy (GPU) it. */
   fromHost(data: TypedArray): Buffer;
-  /** The host array behind a buffer, or null where the device cannot serve a synchronous read. */
-  readSync(buffer: Buffer): TypedArray | null;
+  /**
+   * The host array behind a buffer, or null where the device cannot serve a synchronous read.
+   * `shared`: the caller hands this memory to user code, so it must stay valid (never recycled).
+   */
+  readSync(buffer: Buffer, shared: boolean): TypedArray | null;
   read(buffer: Buffer): Promise<TypedArray>;
   readonly kernels: KernelTable<Buffer>;
 }

@@ -20,6 +20,8 @@ export class Storage<Buffer = unknown> {
   }
 
   release(): void {
-    if (--this.users <= 0) this.current = null;
+    if (--this.users > 0 || this.current === null) return;
+    this.backend.free(this.current);
+    this.current = null;
   }
 }

@@ -8,7 +8,7 @@ import { Tensor, type TensorLike } from '../tensor/tensor.js';
 /** A 0-d tensor holding `value`. */
 export function scalar(value: number, dtype: DType, backend: Backend = getBackend()): Tensor {
   const t = Tensor.empty([], dtype, backend);
-  const host = backend.readSync(t.buffer);
+  const host = backend.readSync(t.buffer, false);
   if (!host) return scalarViaHost(value, dtype, backend);
   host[0] = value;
   return t;

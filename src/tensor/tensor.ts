@@ -33,7 +33,7 @@ export class Tensor {
     storage.retain();
   }
 
-  /** A fresh zero-filled contiguous tensor. */
+  /** A fresh contiguous tensor whose contents are unspecified (an op's output, before its kernel). */
   static empty(shape: Shape, dtype: DType, backend: Backend): Tensor {
     const storage = new Storage(backend, backend.alloc(dtype, sizeOf(shape)));
     return new Tensor(storage, shape, contiguousStrides(shape), 0, dtype);
@@ -142,9 +142,10 @@ export class Tensor {
 
   // ---- reads ----
 
-  private hostArray(op: string): TypedArray {
+  /** The host memory behind this tensor; `shared` when it is handed to user code. */
+  private hostArray(op: string, shared: boolean): TypedArray {
     if (this.isDisposed) throw opError(op, 'this tensor was disposed and can no longer be read');
-    const array = this.backend.readSync(this.storage.buffer);
+    const array = this.backend.readSync(this.storage.buffer, shared);
     if (!array) {
       throw opError(op, `a ${this.device} tensor cannot be read synchronously; use await t.data()`);
     }
@@ -156,7 +157,7 @@ export class Tensor {
    * view sharing memory with the tensor, like `tensor.numpy()`; other layouts return a copy.
    */
   dataSync(): TypedArray {
-    const array = this.hostArray('dataSync');
+    const array = this.hostArray('dataSync', true);
     if (this.isContiguous) return array.subarray(this.offset, this.offset + this.size);
     return ops.contiguous(this.detach()).dataSync();
   }
@@ -172,13 +173,15 @@ export class Tensor {
 
   /** The single value of a one-element tensor. */
   item(): number {
+    const array = this.hostArray('item', false);
     if (this.size !== 1) {
+      const shape = JSON.stringify(this.shape);
       throw opError(
         'item',
-        `only one-element tensors can be read as a number, this one has shape ${JSON.stringify(this.shape)}`,
+        `only one-element tensors can be read as a number, this one has shape ${shape}`,
       );
     }
-    return this.hostArray('item')[this.offset]!;
+    return array[this.offset]!;
   }
 
   /** The elements as nested JS arrays (a number for a 0-d tensor). */

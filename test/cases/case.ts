@@ -29,14 +29,26 @@ export interface OpCase {
   readonly gradOrder: 0 | 1 | 2;
 }
 
-export const float = (shape: readonly number[], range: readonly [number, number] = [-2, 2], integers = false): InputSpec => ({
+export const float = (
+  shape: readonly number[],
+  range: readonly [number, number] = [-2, 2],
+  integers = false,
+): InputSpec => ({
   shape,
   dtype: 'float',
   range,
   integers,
 });
-export const given = (shape: readonly number[], values: readonly number[]): InputSpec => ({ shape, dtype: 'float', values });
-export const index = (shape: readonly number[], values: readonly number[]): InputSpec => ({ shape, dtype: 'int32', values });
+export const given = (shape: readonly number[], values: readonly number[]): InputSpec => ({
+  shape,
+  dtype: 'float',
+  values,
+});
+export const index = (shape: readonly number[], values: readonly number[]): InputSpec => ({
+  shape,
+  dtype: 'int32',
+  values,
+});
 
 /** FNV-1a over a string: identifies a case's definition in the golden file. */
 export function hashString(text: string): string {

@@ -42,7 +42,10 @@ export function assertClose(
   }
   for (let i = 0; i < expected.length; i++) {
     const [a, e] = [actual[i]!, decode(expected[i]!)];
-    if (Number.isNaN(e) ? Number.isNaN(a) : a === e || Math.abs(a - e) <= atol + rtol * Math.abs(e)) continue;
-    throw new Error(`${what}: element ${i} is ${a}, PyTorch gives ${e} (rtol ${rtol}, atol ${atol})`);
+    if (Number.isNaN(e) ? Number.isNaN(a) : a === e || Math.abs(a - e) <= atol + rtol * Math.abs(e))
+      continue;
+    throw new Error(
+      `${what}: element ${i} is ${a}, PyTorch gives ${e} (rtol ${rtol}, atol ${atol})`,
+    );
   }
 }

@@ -54,6 +54,11 @@ function compile(expr: string, arity: number): CompiledLoop {
     const last = nd - 1, inner = shape[last], io = so[last];
     ${innerStride}
     if (nd === 1 && io === 1 && ${flatCheck}) {
+      // Zero offsets (fresh outputs, whole inputs) let V8 drop the index arithmetic.
+      if (po === 0 && ${ops.map((n) => `p${n} === 0`).join(' && ')}) {
+        for (let i = 0; i < inner; i++) o[i] = ${elem(() => 'i')};
+        return;
+      }
       ${ops.map((n) => `const q${n} = p${n} - po;`).join(' ')}
       const end = po + inner;
       for (let i = po; i < end; i++) o[i] = ${elem((n) => `i + q${n}`)};

@@ -1,5 +1,6 @@
 /** The plain-TypeScript CPU backend: typed arrays as buffers, the reference kernels for all devices. */
-import { allocArray, type DType, type TypedArray } from '../../core/dtype.js';
+import type { DType, TypedArray } from '../../core/dtype.js';
+import { BufferPool } from './pool.js';
 import type { Backend } from '../backend.js';
 import type { KernelTable } from '../primitives.js';
 import { elementwise, elementwiseByOutput } from './elementwise.js';
@@ -48,11 +49,17 @@ const kernels: KernelTable<TypedArray> = {
   Unslice: unslice,
 };
 
+const pool = new BufferPool();
+
 export const cpuBackend: Backend<TypedArray> = {
   device: 'cpu',
-  alloc: (dtype: DType, size: number) => allocArray(dtype, size),
+  alloc: (dtype: DType, size: number) => pool.alloc(dtype, size),
+  free: (buffer) => pool.release(buffer),
   fromHost: (data) => data,
-  readSync: (buffer) => buffer,
+  readSync: (buffer, shared) => {
+    if (shared) pool.markShared(buffer);
+    return buffer;
+  },
   read: (buffer) => Promise.resolve(buffer),
   kernels,
 };

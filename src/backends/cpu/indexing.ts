@@ -50,6 +50,7 @@ export function scatterAdd(
   const size = out.shape[dim]!;
   const stride = out.strides[dim]!;
   const o = out.buffer;
+  o.fill(0); // outputs are fresh arrays of exactly their size, with unspecified contents
   for (let i = 0; i < iPos.length; i++) {
     const k = checkedIndex('scatterAdd', index!.buffer[index!.offset + iPos[i]!]!, size);
     const at = out.offset + oBase[i]! + k * stride;
@@ -68,6 +69,7 @@ export function cat(out: View, inputs: readonly View[], { dim }: PrimitiveAttrs[
 
 export function unslice(out: View, [x]: readonly View[], attrs: PrimitiveAttrs['Unslice']): void {
   const { dim, start, step } = attrs;
+  out.buffer.fill(0); // a fresh array of exactly the output's size
   const strides = out.strides.map((s, d) => (d === dim ? s * step : s));
   copy(restride(out, x!.shape, strides, out.offset + start * out.strides[dim]!), [x!]);
 }
