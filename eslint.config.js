@@ -9,7 +9,10 @@ export default tseslint.config(
     rules: {
       // Indexed reads are checked by noUncheckedIndexedAccess; `!` states a proven bound.
       '@typescript-eslint/no-non-null-assertion': 'off',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
     },
   },
 );

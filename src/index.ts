@@ -91,3 +91,19 @@ export {
   cast,
   contiguous,
 } from './ops/index.js';
+
+export * as nn from './nn/index.js';
+export * as optim from './optim/index.js';
+export * as data from './data/index.js';
+export * as datasets from './datasets/index.js';
+export * as metrics from './train/index.js';
+export {
+  EarlyStopping,
+  History,
+  ProgressBar,
+  type EarlyStoppingOptions,
+  type EpochRecord,
+} from './train/callbacks.js';
+export { fit, evaluate, type FitOptions, type Evaluation, type LossFn } from './train/fit.js';
+export { save, load, serialize, deserialize } from './io/safetensors.js';
+export { lineChart, type Series, type ChartOptions } from './viz/plot.js';

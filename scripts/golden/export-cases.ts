@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import * as nb from '../../src/index.js';
 import { caseHash, cotangentValues, inputValues, type OpCase } from '../../test/cases/case.js';
-import { OP_CASES } from '../../test/cases/ops.js';
+import { ALL_CASES } from '../../test/cases/index.js';
 
 function outputSize(c: OpCase, values: number[][]): number {
   const inputs = c.inputs.map((spec, i) =>
@@ -17,7 +17,7 @@ function outputSize(c: OpCase, values: number[][]): number {
   return c.nb(...inputs).size;
 }
 
-const exported = OP_CASES.map((c) => {
+const exported = ALL_CASES.map((c) => {
   const values = inputValues(c);
   return {
     id: c.id,

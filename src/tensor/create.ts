@@ -11,7 +11,7 @@ import { NablaError, opError } from '../core/errors.js';
 import { checkShape, sizeOf, type Shape } from '../core/shape.js';
 import type { Device } from '../backends/backend.js';
 import { getBackend } from '../engine/devices.js';
-import { nextInt, nextNormal, nextUniform } from '../engine/random.js';
+import { globalGenerator as random } from '../engine/random.js';
 import { Tensor } from './tensor.js';
 
 export interface TensorOptions {
@@ -168,10 +168,10 @@ export function eye(n: number, opts: CreationOptions = {}): Tensor {
 
 /** Uniform samples in [0, 1) from the seeded generator (see manualSeed). */
 export const rand = (shape: readonly number[], opts: CreationOptions = {}): Tensor =>
-  filled('rand', shape, opts, nextUniform);
+  filled('rand', shape, opts, () => random.nextUniform());
 /** Standard normal samples from the seeded generator. */
 export const randn = (shape: readonly number[], opts: CreationOptions = {}): Tensor =>
-  filled('randn', shape, opts, nextNormal);
+  filled('randn', shape, opts, () => random.nextNormal());
 /** Uniform integers in [low, high), int32 unless `dtype` says otherwise. */
 export function randint(
   low: number,
@@ -182,5 +182,5 @@ export function randint(
   if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) {
     throw new NablaError(`randint: need integers low < high, got ${low} and ${high}`, 'randint');
   }
-  return filled('randint', shape, { dtype: 'int32', ...opts }, () => nextInt(low, high));
+  return filled('randint', shape, { dtype: 'int32', ...opts }, () => random.nextInt(low, high));
 }

@@ -4,8 +4,9 @@
  */
 import type { Backend, Device } from '../backends/backend.js';
 import { isFloat, type DType, type TypedArray } from '../core/dtype.js';
-import { NablaError, opError } from '../core/errors.js';
-import { contiguousStrides, sizeOf, type Shape } from '../core/shape.js';
+import { formatShape, NablaError, opError } from '../core/errors.js';
+import { contiguousStrides, shapesEqual, sizeOf, type Shape } from '../core/shape.js';
+import { isGradEnabled } from '../engine/grad-mode.js';
 import { Storage } from '../engine/storage.js';
 import type { TapeNode } from '../ops/define.js';
 import * as ops from '../ops/index.js';
@@ -131,6 +132,30 @@ export class Tensor {
   /** A tensor sharing this one's storage, cut from the graph. */
   detach(): Tensor {
     return this.view(this.shape, this.strides, this.offset);
+  }
+
+  /**
+   * Copies `source`'s values into this tensor's memory (converting dtype), like `tensor.copy_()`.
+   * Not recorded by autograd: on a tensor that requires grad, call it inside `nb.noGrad`.
+   */
+  copy_(source: Tensor): this {
+    if (!shapesEqual(source.shape, this.shape)) {
+      throw opError(
+        'copy_',
+        `source of shape ${formatShape(source.shape)} does not match ${formatShape(this.shape)}`,
+      );
+    }
+    if (this.requiresGrad && isGradEnabled()) {
+      throw opError(
+        'copy_',
+        'an in-place copy into a tensor that requires grad must run inside nb.noGrad',
+      );
+    }
+    if (source.device !== this.device) {
+      throw opError('copy_', `source is on ${source.device}, this tensor on ${this.device}`);
+    }
+    this.backend.kernels.Contiguous(this, [source], {});
+    return this;
   }
 
   /** Frees this tensor's handle on its storage; the storage goes when its last view goes. */

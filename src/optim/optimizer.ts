@@ -1,0 +1,143 @@
+/** Optimizers: hold parameters and per-parameter state, apply an update rule in place. */
+import { opError } from '../core/errors.js';
+import { noGrad } from '../engine/grad-mode.js';
+import { Tensor } from '../tensor/tensor.js';
+import { adamRule, sgdRule, type RuleState } from './rules.js';
+
+export interface OptimizerStateDict {
+  lr: number;
+  /** Per parameter (by position): its step count and state tensors. */
+  state: { step: number; tensors: RuleState }[];
+}
+
+export abstract class Optimizer {
+  readonly params: Tensor[];
+  /** The learning rate; schedulers change it between steps. */
+  lr: number;
+  protected readonly state: { step: number; tensors: RuleState }[];
+
+  constructor(params: Iterable<Tensor>, lr: number) {
+    this.params = [...params];
+    if (this.params.length === 0) throw opError('optimizer', 'got an empty parameter list');
+    this.params.forEach((p, i) => {
+      if (!(p instanceof Tensor) || !p.requiresGrad) {
+        throw opError('optimizer', `parameter ${i} is not a tensor that requires grad`);
+      }
+    });
+    if (!(lr > 0)) throw opError('optimizer', `learning rate must be positive, got ${lr}`);
+    this.lr = lr;
+    this.state = this.params.map(() => ({ step: 0, tensors: {} }));
+  }
+
+  /** Clears every parameter's gradient (sets it to null, as PyTorch's set_to_none). */
+  zeroGrad(): void {
+    for (const p of this.params) p.grad = null;
+  }
+
+  /** Applies one update to every parameter that has a gradient. */
+  step(): void {
+    noGrad(() => {
+      this.params.forEach((p, i) => {
+        if (!p.grad) return;
+        const slot = this.state[i]!;
+        slot.step++;
+        const { param, state } = this.update(p, p.grad, slot.tensors, slot.step);
+        p.copy_(param);
+        slot.tensors = state;
+      });
+    });
+  }
+
+  protected abstract update(
+    param: Tensor,
+    grad: Tensor,
+    state: RuleState,
+    step: number,
+  ): ReturnType<typeof sgdRule>;
+
+  stateDict(): OptimizerStateDict {
+    return {
+      lr: this.lr,
+      state: this.state.map((s) => ({ step: s.step, tensors: { ...s.tensors } })),
+    };
+  }
+
+  loadStateDict(dict: OptimizerStateDict): void {
+    if (dict.state.length !== this.params.length) {
+      throw opError(
+        'loadStateDict',
+        `state for ${dict.state.length} parameters, this optimizer has ${this.params.length}`,
+      );
+    }
+    this.lr = dict.lr;
+    dict.state.forEach((s, i) => (this.state[i] = { step: s.step, tensors: { ...s.tensors } }));
+  }
+}
+
+export interface SGDOptions {
+  lr: number;
+  momentum?: number;
+  dampening?: number;
+  weightDecay?: number;
+  nesterov?: boolean;
+}
+
+/** Stochastic gradient descent, with optional momentum (and Nesterov) and L2 weight decay. */
+export class SGD extends Optimizer {
+  readonly momentum: number;
+  readonly dampening: number;
+  readonly weightDecay: number;
+  readonly nesterov: boolean;
+  constructor(
+    params: Iterable<Tensor>,
+    { lr, momentum = 0, dampening = 0, weightDecay = 0, nesterov = false }: SGDOptions,
+  ) {
+    super(params, lr);
+    if (nesterov && (momentum <= 0 || dampening !== 0)) {
+      throw opError('SGD', 'Nesterov momentum needs momentum > 0 and zero dampening');
+    }
+    this.momentum = momentum;
+    this.dampening = dampening;
+    this.weightDecay = weightDecay;
+    this.nesterov = nesterov;
+  }
+  protected update(param: Tensor, grad: Tensor, state: RuleState) {
+    return sgdRule(param, grad, state, this);
+  }
+}
+
+export interface AdamOptions {
+  lr?: number;
+  betas?: [number, number];
+  eps?: number;
+  weightDecay?: number;
+}
+
+/** Adam (weight decay as L2 on the gradient). */
+export class Adam extends Optimizer {
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+  readonly decoupled: boolean = false;
+  constructor(
+    params: Iterable<Tensor>,
+    { lr = 1e-3, betas = [0.9, 0.999], eps = 1e-8, weightDecay = 0 }: AdamOptions = {},
+  ) {
+    super(params, lr);
+    [this.beta1, this.beta2] = betas;
+    this.eps = eps;
+    this.weightDecay = weightDecay;
+  }
+  protected update(param: Tensor, grad: Tensor, state: RuleState, step: number) {
+    return adamRule(param, grad, state, this, step);
+  }
+}
+
+/** Adam with decoupled weight decay (default 0.01, as in PyTorch). */
+export class AdamW extends Adam {
+  override readonly decoupled: boolean = true;
+  constructor(params: Iterable<Tensor>, { weightDecay = 1e-2, ...rest }: AdamOptions = {}) {
+    super(params, { weightDecay, ...rest });
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * Update rules as pure functions of tensors, written with ops: eager `step()` applies them in place
+ * under noGrad, and graph mode's `minimize()` can build the same rule as graph nodes. Each follows
+ * PyTorch 1.13's single-tensor implementation, in the same order of operations.
+ */
+import * as ops from '../ops/index.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+export type RuleState = Record<string, Tensor>;
+export interface RuleResult {
+  param: Tensor;
+  state: RuleState;
+}
+
+export interface SGDHyper {
+  lr: number;
+  momentum: number;
+  dampening: number;
+  weightDecay: number;
+  nesterov: boolean;
+}
+
+export function sgdRule(param: Tensor, grad: Tensor, state: RuleState, h: SGDHyper): RuleResult {
+  let g = h.weightDecay !== 0 ? ops.add(grad, ops.mul(param, h.weightDecay)) : grad;
+  const next: RuleState = {};
+  if (h.momentum !== 0) {
+    const previous = state['momentumBuffer'];
+    const buffer = previous
+      ? ops.add(ops.mul(previous, h.momentum), ops.mul(g, 1 - h.dampening))
+      : g;
+    next['momentumBuffer'] = buffer;
+    g = h.nesterov ? ops.add(g, ops.mul(buffer, h.momentum)) : buffer;
+  }
+  return { param: ops.sub(param, ops.mul(g, h.lr)), state: next };
+}
+
+export interface AdamHyper {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** AdamW: decay the weights directly instead of adding weightDecay·param to the gradient. */
+  decoupled: boolean;
+}
+
+/** One Adam(W) step; `step` counts from 1. State: expAvg (m) and expAvgSq (v). */
+export function adamRule(
+  param: Tensor,
+  grad: Tensor,
+  state: RuleState,
+  h: AdamHyper,
+  step: number,
+): RuleResult {
+  let p = param;
+  let g = grad;
+  if (h.weightDecay !== 0) {
+    if (h.decoupled) p = ops.mul(p, 1 - h.lr * h.weightDecay);
+    else g = ops.add(g, ops.mul(p, h.weightDecay));
+  }
+  const m0 = state['expAvg'] ?? ops.zerosLike(param);
+  const v0 = state['expAvgSq'] ?? ops.zerosLike(param);
+  const m = ops.add(ops.mul(m0, h.beta1), ops.mul(g, 1 - h.beta1));
+  const v = ops.add(ops.mul(v0, h.beta2), ops.mul(ops.mul(g, g), 1 - h.beta2));
+  const stepSize = h.lr / (1 - h.beta1 ** step);
+  const denom = ops.add(ops.div(ops.sqrt(v), Math.sqrt(1 - h.beta2 ** step)), h.eps);
+  return {
+    param: ops.sub(p, ops.mul(ops.div(m, denom), stepSize)),
+    state: { expAvg: m, expAvgSq: v },
+  };
+}

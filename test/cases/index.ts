@@ -1,0 +1,5 @@
+/** Every case of the table: ops and losses. */
+import { LOSS_CASES } from './losses.js';
+import { OP_CASES } from './ops.js';
+
+export const ALL_CASES = [...OP_CASES, ...LOSS_CASES];

@@ -1,0 +1,191 @@
+/** nn.Module mechanics, layers and initialisers. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import * as nb from '../src/index.js';
+
+class TwoLayer extends nb.nn.Module {
+  readonly fc1 = new nb.nn.Linear(3, 4);
+  readonly act = new nb.nn.Tanh();
+  readonly fc2 = new nb.nn.Linear(4, 2, { bias: false });
+  readonly scale = nb.nn.parameter(nb.ones([1]));
+  forward(x: nb.Tensor): nb.Tensor {
+    return this.fc2.forward(this.act.forward(this.fc1.forward(x))).mul(this.scale);
+  }
+}
+
+describe('Module', () => {
+  test('parameters are found in fields and children, in order, with dotted names', () => {
+    const names = [...new TwoLayer().namedParameters()].map(
+      ([n, p]) => `${n}:${p.shape.join('x')}`,
+    );
+    assert.deepEqual(names, ['scale:1', 'fc1.weight:4x3', 'fc1.bias:4', 'fc2.weight:2x4']);
+    const seq = new nb.nn.Sequential(
+      new nb.nn.Linear(2, 3),
+      new nb.nn.ReLU(),
+      new nb.nn.Linear(3, 1),
+    );
+    assert.deepEqual(Object.keys(seq.stateDict()), ['0.weight', '0.bias', '2.weight', '2.bias']);
+  });
+
+  test('train/eval reach every child; zeroGrad clears gradients', () => {
+    const model = new nb.nn.Sequential(new nb.nn.Linear(2, 2), new nb.nn.Dropout(0.5));
+    model.eval();
+    assert.equal(model.layers[1]!.training, false);
+    model
+      .forward(nb.ones([1, 2]))
+      .sum()
+      .backward();
+    assert.ok(model.parameters().every((p) => p.grad));
+    model.zeroGrad();
+    assert.ok(model.parameters().every((p) => p.grad === null));
+  });
+
+  test('stateDict / loadStateDict round-trip; bad dicts are refused whole', () => {
+    const a = new TwoLayer();
+    const b = new TwoLayer();
+    b.loadStateDict(a.stateDict());
+    const x = nb.randn([5, 3]);
+    assert.deepEqual(b.forward(x).toArray(), a.forward(x).toArray());
+    const { ['fc1.bias']: _dropped, ...missing } = a.stateDict();
+    assert.throws(() => b.loadStateDict(missing), /missing keys: fc1.bias/);
+    assert.throws(
+      () => b.loadStateDict({ ...a.stateDict(), extra: nb.ones([1]) }),
+      /unexpected keys: extra/,
+    );
+    const before = b.fc1.weight.toArray();
+    assert.throws(
+      () =>
+        b.loadStateDict({ ...a.stateDict(), scale: nb.zeros([1]), 'fc1.weight': nb.ones([3, 4]) }),
+      /fc1.weight: shape \[3, 4\] in the state dict, \[4, 3\] in the model/,
+    );
+    assert.deepEqual(b.fc1.weight.toArray(), before);
+    b.loadStateDict(missing, { strict: false });
+  });
+
+  test('to("cpu") keeps the model; other devices are refused', () => {
+    const model = new TwoLayer();
+    assert.equal(model.to('cpu'), model);
+  });
+});
+
+describe('layers', () => {
+  test('Linear computes x·Wᵀ + b and checks its input width', () => {
+    const fc = new nb.nn.Linear(2, 1);
+    nb.noGrad(() => {
+      fc.weight.copy_(nb.tensor([[2, -1]]));
+      fc.bias!.copy_(nb.tensor([0.5]));
+    });
+    assert.deepEqual(
+      fc
+        .forward(
+          nb.tensor([
+            [1, 1],
+            [3, 2],
+          ]),
+        )
+        .toArray(),
+      [[1.5], [4.5]],
+    );
+    assert.throws(() => fc.forward(nb.ones([2, 3])), /Linear: expected inputs with 2 features/);
+  });
+
+  test("Linear's default init is PyTorch's: U(±1/√fanIn) for weight and bias", () => {
+    nb.manualSeed(0);
+    const fc = new nb.nn.Linear(400, 300);
+    const bound = 1 / Math.sqrt(400);
+    assert.ok(fc.weight.abs().max().item() <= bound);
+    assert.ok(fc.weight.abs().max().item() > 0.99 * bound);
+    const std = Math.sqrt(fc.weight.square().mean().item());
+    assert.ok(Math.abs(std - bound / Math.sqrt(3)) < 0.002);
+    assert.ok(fc.bias!.abs().max().item() <= bound);
+  });
+
+  test('activations and Softmax', () => {
+    const x = nb.tensor([[-1, 0, 2]]);
+    assert.deepEqual(new nb.nn.ReLU().forward(x).toArray(), [[0, 0, 2]]);
+    assert.deepEqual(new nb.nn.LeakyReLU(0.5).forward(x).toArray(), [[-0.5, 0, 2]]);
+    assert.deepEqual(new nb.nn.Identity().forward(x), x);
+    const p = new nb.nn.Softmax(1).forward(x);
+    assert.ok(Math.abs(p.sum().item() - 1) < 1e-6);
+    assert.deepEqual(new nb.nn.Flatten().forward(nb.ones([2, 3, 4])).shape, [2, 12]);
+  });
+
+  test('Dropout zeroes about p of the inputs while training and scales the rest', () => {
+    nb.manualSeed(1);
+    const drop = new nb.nn.Dropout(0.25);
+    const y = drop.forward(nb.ones([10000]));
+    const kept = y.gt(0).sum().item() / 10000;
+    assert.ok(Math.abs(kept - 0.75) < 0.02);
+    assert.ok(Math.abs(y.max().item() - 1 / 0.75) < 1e-6);
+    drop.eval();
+    assert.deepEqual(drop.forward(nb.ones([3])).toArray(), [1, 1, 1]);
+    assert.throws(() => new nb.nn.Dropout(1), /p must be in \[0, 1\)/);
+  });
+});
+
+describe('init', () => {
+  test('gains and fans follow PyTorch', () => {
+    assert.equal(nb.nn.init.calculateGain('relu'), Math.SQRT2);
+    assert.equal(nb.nn.init.calculateGain('tanh'), 5 / 3);
+    assert.deepEqual(nb.nn.init.fans(nb.zeros([8, 3, 2, 2])), [12, 32]);
+  });
+
+  test('xavier and kaiming produce the right spreads', () => {
+    nb.manualSeed(2);
+    const w = nb.zeros([300, 200]);
+    const std = (): number => Math.sqrt(w.square().mean().item());
+    nb.nn.init.xavierUniform(w);
+    assert.ok(Math.abs(std() - Math.sqrt(2 / 500)) < 0.002);
+    nb.nn.init.xavierNormal(w);
+    assert.ok(Math.abs(std() - Math.sqrt(2 / 500)) < 0.002);
+    nb.nn.init.kaimingUniform(w, { nonlinearity: 'relu' });
+    assert.ok(Math.abs(std() - Math.SQRT2 / Math.sqrt(200)) < 0.003);
+    nb.nn.init.kaimingNormal(w, { nonlinearity: 'relu', mode: 'fanOut' });
+    assert.ok(Math.abs(std() - Math.SQRT2 / Math.sqrt(300)) < 0.003);
+    nb.nn.init.constant(w, 3);
+    assert.equal(w.mean().item(), 3);
+  });
+});
+
+describe('losses reject bad targets', () => {
+  const F = nb.nn.functional;
+  test('a label ≥ the number of classes', () => {
+    assert.throws(
+      () => F.crossEntropy(nb.zeros([2, 3]), nb.tensor(new Int32Array([1, 3]))),
+      /crossEntropy: label 3 at position 1 is out of range for 3 classes/,
+    );
+    assert.throws(
+      () => F.crossEntropy(nb.zeros([2, 3]), nb.tensor(new Int32Array([-1, 0]))),
+      /label -1/,
+    );
+  });
+  test('targets of the wrong shape', () => {
+    assert.throws(
+      () => F.mse(nb.zeros([4, 1]), nb.zeros([4])),
+      /mse: target of shape \[4\] does not match prediction of shape \[4, 1\]/,
+    );
+    assert.throws(
+      () => F.crossEntropy(nb.zeros([2, 3]), nb.tensor(new Int32Array([1, 2, 0]))),
+      /class indices of shape \[3\] do not match logits of shape \[2, 3\]/,
+    );
+    assert.throws(
+      () => F.crossEntropy(nb.zeros([2, 3]), nb.zeros([2, 2])),
+      /target must be int32 class indices \[2\] or probabilities \[2, 3\]/,
+    );
+    assert.throws(
+      () => F.mse(nb.zeros([2]), nb.zeros([2]), { reduction: 'avg' as 'mean' }),
+      /unknown reduction 'avg'/,
+    );
+  });
+  test('loss modules pass their reduction', () => {
+    const loss = new nb.nn.MSELoss({ reduction: 'sum' }).forward(
+      nb.tensor([1, 2]),
+      nb.tensor([0, 0]),
+    );
+    assert.equal(loss.item(), 5);
+    assert.equal(
+      new nb.nn.BCEWithLogitsLoss().forward(nb.tensor([0]), nb.tensor([1])).item(),
+      Math.fround(Math.log(2)),
+    );
+  });
+});

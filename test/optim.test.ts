@@ -1,0 +1,115 @@
+/** Optimizers reproduce PyTorch's trajectories; schedulers follow PyTorch's formulas. */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, test } from 'node:test';
+import * as nb from '../src/index.js';
+import { assertClose } from './helpers/golden.js';
+import { goldenPath } from './helpers/files.js';
+
+interface Run {
+  optimizer: 'SGD' | 'Adam' | 'AdamW';
+  options: Record<string, number | boolean | number[]>;
+  steps: { weight: number[]; bias: number[] }[];
+}
+const golden = JSON.parse(readFileSync(goldenPath('optim.json'), 'utf8')) as {
+  torch: string;
+  w0: number[];
+  b0: number[];
+  x: number[];
+  y: number[];
+  runs: Record<string, Run>;
+};
+
+function makeOptimizer(run: Run, params: nb.Tensor[]): nb.optim.Optimizer {
+  const o = run.options;
+  const common = { lr: o['lr'] as number, weightDecay: (o['weight_decay'] as number) ?? undefined };
+  if (run.optimizer === 'SGD') {
+    return new nb.optim.SGD(params, {
+      ...common,
+      momentum: (o['momentum'] as number) ?? 0,
+      dampening: (o['dampening'] as number) ?? 0,
+      nesterov: (o['nesterov'] as boolean) ?? false,
+    });
+  }
+  const betas = o['betas'] as [number, number] | undefined;
+  const Kind = run.optimizer === 'Adam' ? nb.optim.Adam : nb.optim.AdamW;
+  return new Kind(params, { ...common, ...(betas && { betas }) });
+}
+
+describe(`optimizers follow PyTorch ${golden.torch} step by step`, () => {
+  for (const [name, run] of Object.entries(golden.runs)) {
+    test(name, () => {
+      const model = new nb.nn.Linear(4, 3);
+      nb.noGrad(() => {
+        model.weight.copy_(nb.tensor(golden.w0, { shape: [3, 4] }));
+        model.bias!.copy_(nb.tensor(golden.b0));
+      });
+      const x = nb.tensor(golden.x, { shape: [8, 4] });
+      const y = nb.tensor(golden.y, { shape: [8, 3] });
+      const opt = makeOptimizer(run, model.parameters());
+      run.steps.forEach((expected, i) => {
+        opt.zeroGrad();
+        nb.nn.functional.mse(model.forward(x), y).backward();
+        opt.step();
+        assertClose(model.weight.dataSync(), expected.weight, 1e-5, 1e-7, `step ${i + 1} weight`);
+        assertClose(model.bias!.dataSync(), expected.bias, 1e-5, 1e-7, `step ${i + 1} bias`);
+      });
+    });
+  }
+});
+
+describe('optimizer behaviour', () => {
+  test('parameters without a gradient are left alone; state round-trips', () => {
+    const a = nb.ones([2], { requiresGrad: true });
+    const b = nb.ones([2], { requiresGrad: true });
+    const opt = new nb.optim.Adam([a, b], { lr: 0.1 });
+    a.sum().backward();
+    opt.step();
+    assert.deepEqual(b.toArray(), [1, 1]);
+    assert.ok((a.toArray() as number[])[0]! < 1);
+    const state = opt.stateDict();
+    assert.equal(state.state[0]!.step, 1);
+    const other = new nb.optim.Adam([a, b], { lr: 0.5 });
+    other.loadStateDict(state);
+    assert.equal(other.lr, 0.1);
+  });
+
+  test('bad arguments are reported', () => {
+    assert.throws(() => new nb.optim.SGD([], { lr: 0.1 }), /empty parameter list/);
+    assert.throws(
+      () => new nb.optim.SGD([nb.ones([1])], { lr: 0.1 }),
+      /parameter 0 is not a tensor that requires grad/,
+    );
+    assert.throws(
+      () => new nb.optim.SGD([nb.ones([1], { requiresGrad: true })], { lr: -1 }),
+      /learning rate must be positive/,
+    );
+    assert.throws(
+      () => new nb.optim.SGD([nb.ones([1], { requiresGrad: true })], { lr: 0.1, nesterov: true }),
+      /Nesterov momentum needs momentum > 0/,
+    );
+  });
+});
+
+describe('learning-rate schedulers', () => {
+  const opt = (): nb.optim.Optimizer =>
+    new nb.optim.SGD([nb.ones([1], { requiresGrad: true })], { lr: 1 });
+  const run = (sched: { step(): void; getLastLr(): number }, n: number): number[] =>
+    Array.from({ length: n }, () => (sched.step(), +sched.getLastLr().toFixed(10)));
+
+  test('StepLR, ExponentialLR, CosineAnnealingLR', () => {
+    assert.deepEqual(run(new nb.optim.StepLR(opt(), 2, 0.5), 5), [1, 0.5, 0.5, 0.25, 0.25]);
+    assert.deepEqual(run(new nb.optim.ExponentialLR(opt(), 0.5), 3), [0.5, 0.25, 0.125]);
+    assert.deepEqual(
+      run(new nb.optim.CosineAnnealingLR(opt(), 4, 0), 4),
+      [0.8535533906, 0.5, 0.1464466094, 0],
+    );
+  });
+
+  test('ReduceLROnPlateau waits `patience` bad epochs, then multiplies by factor', () => {
+    const o = opt();
+    const sched = new nb.optim.ReduceLROnPlateau(o, { patience: 1, factor: 0.5 });
+    const lrs = [1, 0.9, 0.95, 0.95, 0.95, 0.8].map((loss) => (sched.step(loss), o.lr));
+    assert.deepEqual(lrs, [1, 1, 1, 0.5, 0.5, 0.5]);
+  });
+});

@@ -1,0 +1,258 @@
+/** Training helpers end to end: metrics, early stopping, fit, safetensors files, the CLI. */
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, test } from 'node:test';
+import * as nb from '../src/index.js';
+import { goldenPath, tempDir } from './helpers/files.js';
+
+describe('metrics', () => {
+  test('accuracy for multi-class logits, one-hot targets and binary probabilities', () => {
+    const logits = nb.tensor([
+      [2, 1, 0],
+      [0, 3, 1],
+      [1, 0, 0],
+      [0, 0, 5],
+    ]);
+    assert.equal(nb.metrics.accuracy(logits, nb.tensor(new Int32Array([0, 1, 2, 2]))), 0.75);
+    assert.equal(
+      nb.metrics.accuracy(
+        logits,
+        nb.tensor([
+          [1, 0, 0],
+          [0, 1, 0],
+          [1, 0, 0],
+          [0, 1, 0],
+        ]),
+      ),
+      0.75,
+    );
+    assert.equal(
+      nb.metrics.accuracy(nb.tensor([[0.9], [0.2], [0.6]]), nb.tensor([[1], [0], [0]])),
+      2 / 3,
+    );
+    assert.throws(
+      () => nb.metrics.accuracy(logits, nb.tensor(new Int32Array([0]))),
+      /differ in batch size/,
+    );
+  });
+
+  test('confusion matrix rows are true classes, columns predictions', () => {
+    const m = nb.metrics.confusionMatrix(
+      nb.tensor(new Int32Array([0, 1, 1, 2])),
+      nb.tensor(new Int32Array([0, 1, 2, 2])),
+      3,
+    );
+    assert.deepEqual(m.toArray(), [
+      [1, 0, 0],
+      [0, 1, 0],
+      [0, 1, 1],
+    ]);
+  });
+});
+
+describe('EarlyStopping and History', () => {
+  test('stops after `patience` epochs without improvement and restores the best weights', () => {
+    const model = new nb.nn.Linear(1, 1);
+    const stopper = new nb.EarlyStopping({ patience: 2 });
+    const weights: number[] = [];
+    const decisions = [3, 2, 2.5, 2.1, 2.2].map((loss) => {
+      nb.noGrad(() => model.weight.copy_(nb.tensor([[loss]])));
+      weights.push(loss);
+      return stopper.step(loss, model);
+    });
+    assert.deepEqual(decisions, [false, false, false, false, true]);
+    assert.equal(stopper.bestEpoch, 1);
+    stopper.restore(model);
+    assert.equal(model.weight.item(), 2);
+  });
+
+  test('history keeps per-epoch records and series', () => {
+    const h = new nb.History();
+    h.record({ epoch: 1, loss: 0.5 });
+    h.record({ epoch: 2, loss: 0.25 });
+    assert.deepEqual(h.series('loss'), [0.5, 0.25]);
+    assert.equal(JSON.stringify(h), '[{"epoch":1,"loss":0.5},{"epoch":2,"loss":0.25}]');
+  });
+});
+
+describe('fit', () => {
+  test('an MLP learns the moons (non-linear) to > 95% test accuracy', () => {
+    nb.manualSeed(0);
+    const { x, y } = nb.datasets.moons({ n: 600, noise: 0.1, seed: 1 });
+    const model = new nb.nn.Sequential(
+      new nb.nn.Linear(2, 16),
+      new nb.nn.Tanh(),
+      new nb.nn.Linear(16, 2),
+    );
+    const [trainX, testX] = [x.narrow(0, 0, 500), x.narrow(0, 500, 100)];
+    const [trainY, testY] = [y.narrow(0, 0, 500), y.narrow(0, 500, 100)];
+    const history = nb.fit(model, {
+      epochs: 40,
+      lossFn: (p, t) => nb.nn.functional.crossEntropy(p, t),
+      optimizer: new nb.optim.Adam(model.parameters(), { lr: 0.02 }),
+      train: new nb.data.DataLoader(new nb.data.TensorDataset(trainX, trainY), {
+        batchSize: 32,
+        shuffle: true,
+        seed: 0,
+      }),
+      validation: { x: testX, y: testY },
+    });
+    assert.equal(history.epochs.length, 40);
+    assert.ok(
+      history.series('testAccuracy').at(-1)! > 0.95,
+      `accuracy ${history.series('testAccuracy').at(-1)}`,
+    );
+    assert.ok(history.series('trainLoss').at(-1)! < history.series('trainLoss')[0]!);
+  });
+
+  test('a NaN loss stops training, naming the step and the last finite loss', () => {
+    const model = new nb.nn.Linear(1, 1);
+    const x = nb.tensor([[1], [2]]);
+    const train = new nb.data.DataLoader(new nb.data.TensorDataset(x, nb.tensor([[1], [2]])), {
+      batchSize: 1,
+    });
+    assert.throws(
+      () =>
+        nb.fit(model, {
+          epochs: 50,
+          lossFn: (p, t) => nb.nn.functional.mse(p, t),
+          optimizer: new nb.optim.SGD(model.parameters(), { lr: 1e6 }),
+          train,
+        }),
+      /training stopped: the loss became (NaN|Infinity) at epoch \d+, step \d+; the last finite loss was [\d.e+]+ at step \d+\. Try a lower learning rate\./,
+    );
+  });
+});
+
+describe('safetensors', () => {
+  test('a state dict round-trips through a file, with metadata', () => {
+    const dir = tempDir();
+    const state = {
+      w: nb.randn([3, 2]),
+      n: nb.tensor(new Int32Array([1, -2])),
+      d: nb.ones([2], { dtype: 'float64' }),
+      b: nb.tensor([true, false]),
+    };
+    nb.save(state, join(dir, 'm.safetensors'), { note: 'hi' });
+    const bytes = new Uint8Array(readFileSync(join(dir, 'm.safetensors')));
+    const { tensors, metadata } = nb.deserialize(bytes);
+    for (const [k, t] of Object.entries(state)) {
+      assert.equal(tensors[k]!.dtype, t.dtype);
+      assert.deepEqual(tensors[k]!.toArray(), t.toArray());
+    }
+    assert.deepEqual(metadata, { note: 'hi' });
+    const headerLength = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+    assert.equal((8 + headerLength) % 8, 0, 'data starts 8-byte aligned');
+    assert.deepEqual(readdirSync(dir), ['m.safetensors'], 'no temporary files left');
+  });
+
+  test("reads PyTorch's tensors (F32, F64, I64, F16, BOOL)", () => {
+    const loaded = nb.load(goldenPath('torch-model.safetensors'));
+    const expected = JSON.parse(readFileSync(goldenPath('torch-model.json'), 'utf8')) as {
+      tensors: Record<string, { shape: number[]; values: number[] }>;
+    };
+    for (const [name, { shape, values }] of Object.entries(expected.tensors)) {
+      assert.deepEqual(loaded[name]!.shape, shape, name);
+      const got = Array.from(loaded[name]!.cast('float64').dataSync());
+      got.forEach((v, i) =>
+        assert.ok(Math.abs(v - values[i]!) <= 1e-6 * Math.abs(values[i]!), `${name}[${i}]`),
+      );
+    }
+    assert.equal(loaded['labels']!.dtype, 'int32');
+    assert.equal(loaded['mask']!.dtype, 'bool');
+  });
+
+  test('truncated and corrupt files are reported with their path', () => {
+    const dir = tempDir();
+    const good = nb.serialize({ w: nb.ones([4]) });
+    const path = join(dir, 'bad.safetensors');
+    writeFileSync(path, good.subarray(0, good.length - 3));
+    assert.throws(
+      () => nb.load(path),
+      /bad\.safetensors: not a valid safetensors file: tensor 'w': data_offsets \[0, 16\] outside the 13 data bytes \(truncated\?\)/,
+    );
+    writeFileSync(path, good.subarray(0, 20));
+    assert.throws(() => nb.load(path), /header of \d+ bytes runs past the end of the file/);
+    const garbled = good.slice();
+    garbled[8] = 0x7b + 1;
+    writeFileSync(path, garbled);
+    assert.throws(() => nb.load(path), /the header is not JSON/);
+  });
+
+  test('a model saved and loaded gives the same outputs', () => {
+    const dir = tempDir();
+    const a = new nb.nn.Sequential(
+      new nb.nn.Linear(3, 4),
+      new nb.nn.ReLU(),
+      new nb.nn.Linear(4, 2),
+    );
+    nb.save(a.stateDict(), join(dir, 'model.safetensors'));
+    const b = new nb.nn.Sequential(
+      new nb.nn.Linear(3, 4),
+      new nb.nn.ReLU(),
+      new nb.nn.Linear(4, 2),
+    );
+    b.loadStateDict(nb.load(join(dir, 'model.safetensors')));
+    const x = nb.randn([2, 3]);
+    assert.deepEqual(b.forward(x).toArray(), a.forward(x).toArray());
+  });
+});
+
+describe('nabla train (CLI)', () => {
+  const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+
+  test('trains on a 2-D set and writes the model, history and loss curve', () => {
+    const out = tempDir();
+    const stdout = execFileSync(
+      process.execPath,
+      [
+        cli,
+        'train',
+        '--dataset',
+        'circles',
+        '--hidden',
+        '16',
+        '--epochs',
+        '15',
+        '--lr',
+        '0.02',
+        '--out',
+        out,
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.match(stdout, /epoch {2}15\/15 .* test accuracy/);
+    const accuracy = Number(/test accuracy: ([\d.]+)/.exec(stdout)![1]);
+    assert.ok(accuracy > 0.9, stdout);
+    for (const f of ['model.safetensors', 'history.json', 'loss-curve.svg'])
+      assert.ok(existsSync(join(out, f)), f);
+    const history = JSON.parse(readFileSync(join(out, 'history.json'), 'utf8')) as {
+      history: unknown[];
+    };
+    assert.equal(history.history.length, 15);
+    assert.match(
+      readFileSync(join(out, 'loss-curve.svg'), 'utf8'),
+      /^<svg[\s\S]*<polyline[\s\S]*<\/svg>$/,
+    );
+    const model = nb.load(join(out, 'model.safetensors'));
+    assert.deepEqual(model['0.weight']!.shape, [16, 2]);
+  });
+
+  test('unknown flags and bad values exit 2 with a clear message', () => {
+    const run = (...args: string[]) =>
+      spawnSync(process.execPath, [cli, 'train', ...args], { encoding: 'utf8' });
+    const unknown = run('--epoch', '3');
+    assert.equal(unknown.status, 2);
+    assert.match(unknown.stderr, /nabla train: Unknown option '--epoch'/);
+    assert.match(
+      run('--dataset', 'cifar').stderr,
+      /--dataset must be one of mnist, fashion-mnist, xor, moons, circles, spirals; got 'cifar'/,
+    );
+    assert.match(run('--lr', '0').stderr, /--lr must be a positive number; got '0'/);
+    assert.match(run('--hidden', '64,x').stderr, /--hidden must be a positive integer; got 'x'/);
+    assert.equal(run('--help').status, 0);
+  });
+});
