@@ -1,26 +1,30 @@
 /**
- * `npm run bench`: runs each workload of ../shared/BENCHMARKS.md that nabla supports so far, each in
- * a fresh Node process, and prints the figures. Record them in bench/RESULTS.md.
+ * `npm run bench [-- name ...]`: runs each workload of ../shared/BENCHMARKS.md that nabla supports
+ * so far, each in a fresh Node process, and prints the figures. Record them in bench/RESULTS.md.
  */
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
-const WORKLOADS = ['dispatch', 'w5-elementwise', 'w4-xor'];
+/** Name → [script, ...arguments]. */
+const WORKLOADS: Record<string, string[]> = {
+  dispatch: ['dispatch'],
+  W5: ['w5-elementwise'],
+  W4: ['w4-xor'],
+  W2: ['mlp', 'W2'],
+  W3: ['mlp', 'W3'],
+};
 const only = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 
-console.log(
-  `nabla bench — ${new Date().toISOString()} — ${cpus()[0]?.model ?? 'cpu'} ×${cpus().length}, Node ${process.version}`,
-);
-for (const name of WORKLOADS.filter((w) => only.length === 0 || only.includes(w))) {
-  const script = fileURLToPath(new URL(`./workloads/${name}.js`, import.meta.url));
-  const line = execFileSync(process.execPath, [script], { encoding: 'utf8' })
-    .trim()
-    .split('\n')
-    .pop()!;
-  const result = JSON.parse(line) as Record<string, number | string>;
+const cpu = `${cpus()[0]?.model ?? 'cpu'} ×${cpus().length}`;
+console.log(`nabla bench — ${new Date().toISOString()} — ${cpu}, Node ${process.version}`);
+for (const [name, [script, ...args]] of Object.entries(WORKLOADS)) {
+  if (only.length > 0 && !only.includes(name)) continue;
+  const path = fileURLToPath(new URL(`./workloads/${script}.js`, import.meta.url));
+  const output = execFileSync(process.execPath, [path, ...args], { encoding: 'utf8' });
+  const result = JSON.parse(output.trim().split('\n').pop()!) as Record<string, number | string>;
   const figures = Object.entries(result)
     .filter(([k]) => k !== 'workload')
     .map(([k, v]) => `${k}: ${typeof v === 'number' ? +v.toPrecision(4) : v}`);
-  console.log(`${String(result['workload']).padEnd(22)} ${figures.join('   ')}`);
+  console.log(`${String(result['workload']).padEnd(34)} ${figures.join('   ')}`);
 }
