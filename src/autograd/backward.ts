@@ -17,16 +17,19 @@ export interface BackwardOptions {
   createGraph?: boolean;
 }
 
-/** Sums a gradient of a broadcast shape back to `shape` (the reduction broadcasting implies). */
+/**
+ * Sums a gradient of a broadcast shape back to `shape` (the reduction broadcasting implies): the
+ * extra leading dimensions, and the dimensions where `shape` has size 1. It needs only ranks and
+ * size-1 dimensions, so it works on shapes with sizes unknown until a graph runs.
+ */
 export function sumTo(grad: Tensor, shape: Shape): Tensor {
   if (shapesEqual(grad.shape, shape)) return grad;
   const lead = grad.ndim - shape.length;
-  const dims: number[] = [];
-  grad.shape.forEach((d, i) => {
-    if (i < lead || (shape[i - lead] === 1 && d !== 1)) dims.push(i);
-  });
-  const summed = dims.length > 0 ? ops.sum(grad, dims, true) : grad;
-  return ops.reshape(summed, shape);
+  const leading = Array.from({ length: lead }, (_, i) => i);
+  let g = leading.length > 0 ? ops.sum(grad, leading) : grad;
+  const ones = shape.flatMap((d, i) => (d === 1 && g.shape[i] !== 1 ? [i] : []));
+  if (ones.length > 0) g = ops.sum(g, ones, true);
+  return g;
 }
 
 /** Nodes reachable from `roots`, ordered so that every node comes before the nodes it consumes. */
@@ -141,7 +144,7 @@ function seedGrads(op: string, outputs: readonly Tensor[], given?: readonly Tens
         `a gradient can only be implied for a one-element output, this one has shape ${formatShape(out.shape)}; pass gradOutput (∂L/∂output)`,
       );
     }
-    return ops.onesLike(out);
+    return ops.filledAs(1, out);
   });
 }
 
@@ -193,7 +196,7 @@ export function grad(
   return ins.map((t) => {
     const g = results.get(t);
     if (g) return g;
-    if (options.allowUnused) return ops.zerosLike(t);
+    if (options.allowUnused) return ops.filledAs(0, t);
     throw opError(
       'grad',
       `an input of shape ${formatShape(t.shape)} was not used to compute the outputs; pass allowUnused: true`,

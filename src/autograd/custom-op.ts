@@ -1,5 +1,5 @@
 import { opError } from '../core/errors.js';
-import { bind, defineFunctionOp, type OpContext } from '../ops/define.js';
+import { bind, defineFunctionOp, type OpContext, type TensorMeta } from '../ops/define.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 export interface CustomOpSpec {
@@ -12,6 +12,8 @@ export interface CustomOpSpec {
    * nabla ops, it can itself be differentiated (higher-order gradients).
    */
   backward: (op: OpContext<undefined>, dy: Tensor) => readonly (Tensor | null | undefined)[];
+  /** The output's shape and dtype from the inputs': lets the op be a node of a tf1 graph too. */
+  infer?: (inputs: readonly TensorMeta[]) => TensorMeta;
 }
 
 /**
@@ -32,6 +34,7 @@ export function customOp(spec: CustomOpSpec): (...inputs: Tensor[]) => Tensor {
     name: spec.name,
     forward: (inputs) => spec.forward(...inputs),
     vjp: spec.backward,
+    ...(spec.infer && { infer: spec.infer }),
   });
   return (...inputs) => bind(op, inputs, undefined);
 }

@@ -3,6 +3,10 @@ import type { ArrayView, KernelTable } from './primitives.js';
 
 export type Device = 'cpu';
 
+/** A chain of elementwise ops to run as one kernel: op nodes over the kernel's inputs. */
+export type FusedExpr =
+  { readonly input: number } | { readonly op: string; readonly args: readonly FusedExpr[] };
+
 /**
  * A device: storage for tensors plus the kernel table. Everything device-specific lives behind
  * this interface, so a new device is an allocator, a reader and one kernel per primitive.
@@ -22,6 +26,14 @@ export interface Backend<Buffer = unknown> {
   readSync(buffer: Buffer, shared: boolean): TypedArray | null;
   read(buffer: Buffer): Promise<TypedArray>;
   readonly kernels: KernelTable<Buffer>;
+  /**
+   * One kernel computing `expr` elementwise (inputs broadcast to the output), or null when the
+   * backend cannot fuse one of its ops. Graph fusion uses it.
+   */
+  fuse?(
+    expr: FusedExpr,
+    arity: number,
+  ): ((out: ArrayView<Buffer>, inputs: readonly ArrayView<Buffer>[]) => void) | null;
 }
 
 export type AnyView = ArrayView<unknown>;

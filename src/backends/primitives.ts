@@ -33,6 +33,8 @@ export interface ReduceAttrs {
 export interface PrimitiveAttrs
   extends Record<UnaryName | BinaryName, Record<string, never>>, Record<ReduceName, ReduceAttrs> {
   Cast: { readonly dtype: DType };
+  /** A 0-d tensor: the number of elements along `dims` of the input. */
+  Numel: { readonly dims: readonly number[]; readonly dtype: DType };
   Where: Record<string, never>;
   MatMul: Record<string, never>;
   /** Copies any strided input into a fresh contiguous tensor. */

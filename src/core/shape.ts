@@ -2,6 +2,16 @@ import { formatShape, opError } from './errors.js';
 
 export type Shape = readonly number[];
 
+/**
+ * A dimension whose size is unknown until a graph runs (a placeholder's `null`, e.g. the batch).
+ * Only symbolic tensors have them; shape rules carry them through and resolve them at run time.
+ */
+export const UNKNOWN = -1;
+
+export function isFullyKnown(shape: Shape): boolean {
+  return !shape.includes(UNKNOWN);
+}
+
 export function sizeOf(shape: Shape): number {
   let size = 1;
   for (const d of shape) size *= d;
@@ -24,7 +34,10 @@ export function shapesEqual(a: Shape, b: Shape): boolean {
   return true;
 }
 
-/** NumPy broadcasting of several shapes; throws naming the op and every shape. */
+/**
+ * NumPy broadcasting of several shapes; throws naming the op and every shape. An unknown dimension
+ * meets a known one > 1 as that size (checked again when the graph runs).
+ */
 export function broadcastShapes(op: string, shapes: readonly Shape[]): number[] {
   let ndim = 0;
   for (const s of shapes) ndim = Math.max(ndim, s.length);
@@ -33,8 +46,8 @@ export function broadcastShapes(op: string, shapes: readonly Shape[]): number[] 
     for (let i = 0; i < s.length; i++) {
       const axis = ndim - s.length + i;
       const d = s[i]!;
-      if (d === out[axis] || d === 1) continue;
-      if (out[axis] === 1) out[axis] = d;
+      if (d === out[axis] || d === 1 || (d === UNKNOWN && out[axis] !== 1)) continue;
+      if (out[axis] === 1 || out[axis] === UNKNOWN) out[axis] = d;
       else {
         const list = shapes.map(formatShape).join(' and ');
         throw opError(op, `shapes ${list} cannot be broadcast together (dimension ${axis})`);

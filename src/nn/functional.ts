@@ -5,7 +5,7 @@
  */
 import { isFloat } from '../core/dtype.js';
 import { formatShape, opError } from '../core/errors.js';
-import { shapesEqual } from '../core/shape.js';
+import { broadcastShapes, shapesEqual } from '../core/shape.js';
 import { customOp } from '../autograd/custom-op.js';
 import * as ops from '../ops/index.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -57,6 +57,7 @@ const binaryCrossEntropy = customOp({
   name: 'BinaryCrossEntropy',
   forward: (p, y) =>
     ops.neg(ops.add(ops.mul(y, clampedLog(p)), ops.mul(ops.sub(1, y), clampedLog(ops.sub(1, p))))),
+  infer: ([p, y]) => ({ shape: broadcastShapes('bce', [p!.shape, y!.shape]), dtype: p!.dtype }),
   backward: ({ inputs: [p, y] }, dy) => [
     ops.div(ops.mul(dy, ops.sub(p!, y!)), ops.maximum(ops.mul(p!, ops.sub(1, p!)), 1e-12)),
     ops.mul(dy, ops.sub(clampedLog(ops.sub(1, p!)), clampedLog(p!))),
@@ -77,6 +78,7 @@ export function bceWithLogits(z: Tensor, target: Tensor, { reduction }: LossOpti
 
 function checkLabels(logits: Tensor, labels: Tensor): void {
   const classes = logits.shape[1]!;
+  if (labels.isSymbolic) return; // checked by gather when the graph runs
   const flat = labels.contiguous();
   const data = flat.backend.readSync(flat.buffer, false);
   if (!data) return; // devices without synchronous reads report through gather's own check

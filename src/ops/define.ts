@@ -3,12 +3,14 @@
  * (`infer`), a gradient written with public ops (`vjp`), and either a kernel (every backend's table
  * has one per primitive) or a `view` rule that re-strides its input without copying.
  */
+import { registry } from './registry.js';
 import { isFloat, type DType } from '../core/dtype.js';
 import { opError } from '../core/errors.js';
 import type { Shape } from '../core/shape.js';
 import type { PrimitiveAttrs, PrimitiveName } from '../backends/primitives.js';
 import { isGradEnabled, withGradMode } from '../engine/grad-mode.js';
 import { Tensor } from '../tensor/tensor.js';
+import { graphOf, type Graph } from '../graph/graph.js';
 
 /** What `infer` sees of an input and returns for the output: enough to check and plan, no data. */
 export interface TensorMeta {
@@ -67,13 +69,13 @@ export interface ViewOp<Attrs> extends InferredOp<Attrs> {
 export interface FunctionOp<Attrs> extends OpBase<Attrs> {
   readonly kind: 'function';
   forward(inputs: readonly Tensor[], attrs: Attrs): Tensor;
+  /** Its shape rule, if it has one: then it can be a node of a graph too. */
+  infer?(inputs: readonly TensorMeta[], attrs: Attrs): TensorMeta;
 }
 
 // The registry stores ops of every attrs type; each op's own functions keep their precise types.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyOp = KernelOp<PrimitiveName> | ViewOp<any> | FunctionOp<any>;
-
-const registry = new Map<string, AnyOp>();
 
 export function defineOp<N extends PrimitiveName>(op: Omit<KernelOp<N>, 'kind'>): KernelOp<N>;
 export function defineOp<Attrs>(
@@ -132,6 +134,7 @@ export class TapeNode {
 function checkInputs(op: AnyOp, inputs: readonly Tensor[]): void {
   const device = inputs[0]?.device;
   for (const t of inputs) {
+    if (t.isSymbolic) continue;
     if (t.isDisposed)
       throw opError(op.name, 'an input tensor was disposed and can no longer be used');
     if (t.device !== device) {
@@ -176,8 +179,29 @@ function contiguousCopy(input: Tensor): Tensor {
 }
 
 /**
- * The one dispatch point: checks and infers the output, runs the op now on the inputs' device, and
- * records a tape node when grad mode is on and an input requires grad.
+ * Lazy mode: checks and infers the output now (so shape errors point at the line that built the
+ * node), and adds a node; eager tensors among the inputs are captured as constants.
+ */
+function addToGraph(graph: Graph, op: AnyOp, inputs: readonly Tensor[], attrs: unknown): Tensor {
+  if (!op.infer) {
+    throw opError(op.name, 'this custom op has no shape rule (infer), so it can only run eagerly');
+  }
+  const backend = inputs.find((t) => t.isSymbolic)!.backend;
+  const symbolic = (shape: Shape, dtype: DType): Tensor =>
+    Tensor.symbolic(shape, dtype, graph, backend);
+  const graphInputs = inputs.map((t) => (t.isSymbolic ? t : graph.capture(t, symbolic)));
+  const meta = op.infer(graphInputs, attrs as never);
+  const out = symbolic(meta.shape, meta.dtype);
+  const node = new TapeNode(op, graphInputs, attrs, out);
+  out.attachGradFn(node, isFloat(meta.dtype) && op.vjp !== undefined);
+  graph.addNode(node);
+  return out;
+}
+
+/**
+ * The one dispatch point. With a symbolic input it adds a graph node (lazy mode); otherwise it
+ * checks and infers the output, runs the op now on the inputs' device, and records a tape node when
+ * grad mode is on and an input requires grad (eager mode).
  */
 export function bind<N extends PrimitiveName>(
   op: KernelOp<N>,
@@ -190,6 +214,8 @@ export function bind<Attrs>(
   attrs: Attrs,
 ): Tensor;
 export function bind(op: AnyOp, inputs: readonly Tensor[], attrs: unknown): Tensor {
+  const graph = graphOf(op.name, inputs);
+  if (graph) return addToGraph(graph, op, inputs, attrs);
   checkInputs(op, inputs);
   const out = execute(op, inputs, attrs);
   // Integer and bool results never carry gradients (as in PyTorch), whatever the op.
@@ -197,4 +223,9 @@ export function bind(op: AnyOp, inputs: readonly Tensor[], attrs: unknown): Tens
     out.attachGradFn(new TapeNode(op, inputs, attrs, out));
   }
   return out;
+}
+
+/** Runs any registered op on concrete (or symbolic) inputs: how a Session executes graph nodes. */
+export function runOp(op: AnyOp, inputs: readonly Tensor[], attrs: unknown): Tensor {
+  return bind(op as KernelOp<PrimitiveName>, inputs, attrs as never);
 }

@@ -44,13 +44,16 @@ export interface AdamHyper {
   decoupled: boolean;
 }
 
-/** One Adam(W) step; `step` counts from 1. State: expAvg (m) and expAvgSq (v). */
+/**
+ * One Adam(W) step; `step` counts from 1: a number eagerly, or a tensor (a graph's step counter).
+ * State: expAvg (m) and expAvgSq (v).
+ */
 export function adamRule(
   param: Tensor,
   grad: Tensor,
   state: RuleState,
   h: AdamHyper,
-  step: number,
+  step: number | Tensor,
 ): RuleResult {
   let p = param;
   let g = grad;
@@ -62,8 +65,16 @@ export function adamRule(
   const v0 = state['expAvgSq'] ?? ops.zerosLike(param);
   const m = ops.add(ops.mul(m0, h.beta1), ops.mul(g, 1 - h.beta1));
   const v = ops.add(ops.mul(v0, h.beta2), ops.mul(ops.mul(g, g), 1 - h.beta2));
-  const stepSize = h.lr / (1 - h.beta1 ** step);
-  const denom = ops.add(ops.div(ops.sqrt(v), Math.sqrt(1 - h.beta2 ** step)), h.eps);
+  // Bias corrections in float64 (JS numbers) when the step is known, as PyTorch computes them.
+  const stepSize =
+    typeof step === 'number'
+      ? h.lr / (1 - h.beta1 ** step)
+      : ops.div(h.lr, ops.sub(1, ops.pow(h.beta1, step)));
+  const correction2 =
+    typeof step === 'number'
+      ? Math.sqrt(1 - h.beta2 ** step)
+      : ops.sqrt(ops.sub(1, ops.pow(h.beta2, step)));
+  const denom = ops.add(ops.div(ops.sqrt(v), correction2), h.eps);
   return {
     param: ops.sub(p, ops.mul(ops.div(m, denom), stepSize)),
     state: { expAvg: m, expAvgSq: v },

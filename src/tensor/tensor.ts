@@ -9,6 +9,7 @@ import { contiguousStrides, shapesEqual, sizeOf, type Shape } from '../core/shap
 import { isGradEnabled } from '../engine/grad-mode.js';
 import { Storage } from '../engine/storage.js';
 import type { TapeNode } from '../ops/define.js';
+import type { Graph } from '../graph/graph.js';
 import * as ops from '../ops/index.js';
 import { backward, type BackwardOptions } from '../autograd/backward.js';
 
@@ -24,14 +25,30 @@ export class Tensor {
   private keepsGrad = false;
   private disposed = false;
 
+  /**
+   * @param storage the device memory; null for a symbolic tensor (a graph node's output, whose
+   *   value exists only while a Session runs the graph)
+   * @param graph the graph a symbolic tensor belongs to
+   */
   constructor(
-    private readonly storage: Storage,
+    private readonly storage: Storage | null,
     readonly shape: Shape,
     readonly strides: readonly number[],
     readonly offset: number,
     readonly dtype: DType,
+    readonly graph: Graph | null = null,
+    private readonly symbolicBackend: Backend | null = null,
   ) {
-    storage.retain();
+    storage?.retain();
+  }
+
+  /** A tensor of `graph` with no value yet; unknown dimensions are -1. */
+  static symbolic(shape: Shape, dtype: DType, graph: Graph, backend: Backend): Tensor {
+    return new Tensor(null, shape, contiguousStrides(shape), 0, dtype, graph, backend);
+  }
+
+  get isSymbolic(): boolean {
+    return this.storage === null;
   }
 
   /** A fresh contiguous tensor whose contents are unspecified (an op's output, before its kernel). */
@@ -52,16 +69,24 @@ export class Tensor {
   }
 
   get backend(): Backend {
-    return this.storage.backend;
+    return this.storage?.backend ?? this.symbolicBackend!;
   }
   get device(): Device {
-    return this.storage.backend.device;
+    return this.backend.device;
   }
   /** The device buffer (kernels read it); throws once the tensor is disposed. */
   get buffer(): unknown {
+    if (!this.storage) throw this.symbolicRead('buffer');
     const buffer = this.storage.buffer;
     if (this.disposed || buffer === null) throw new NablaError('this tensor was disposed');
     return buffer;
+  }
+
+  private symbolicRead(op: string): NablaError {
+    return opError(
+      op,
+      `this is a symbolic tensor of a graph, with no value outside a session: evaluate it with sess.run(tensor, feeds)`,
+    );
   }
   get ndim(): number {
     return this.shape.length;
@@ -73,7 +98,7 @@ export class Tensor {
     return this.gradFn === null;
   }
   get isDisposed(): boolean {
-    return this.disposed || this.storage.buffer === null;
+    return this.disposed || this.storage?.buffer === null;
   }
   get isContiguous(): boolean {
     const expected = contiguousStrides(this.shape);
@@ -113,10 +138,13 @@ export class Tensor {
   get retainsGrad(): boolean {
     return this.keepsGrad || (this.isLeaf && this.needsGrad);
   }
-  /** Connects this tensor to the op that produced it (called by the dispatcher). */
-  attachGradFn(node: TapeNode): void {
+  /**
+   * Connects this tensor to the op that produced it (called by the dispatcher). In a graph every
+   * output has its node; `differentiable` says whether gradients flow through it.
+   */
+  attachGradFn(node: TapeNode, differentiable = true): void {
     this.gradFn = node;
-    this.needsGrad = true;
+    this.needsGrad = differentiable;
   }
 
   /**
@@ -129,9 +157,9 @@ export class Tensor {
     backward([this], gradOutput ? [gradOutput] : undefined, options);
   }
 
-  /** A tensor sharing this one's storage, cut from the graph. */
+  /** A tensor sharing this one's storage, cut from the graph (in graph mode, a stop-gradient node). */
   detach(): Tensor {
-    return this.view(this.shape, this.strides, this.offset);
+    return ops.stopGradient(this);
   }
 
   /**
@@ -162,13 +190,14 @@ export class Tensor {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.storage.release();
+    this.storage?.release();
   }
 
   // ---- reads ----
 
   /** The host memory behind this tensor; `shared` when it is handed to user code. */
   private hostArray(op: string, shared: boolean): TypedArray {
+    if (!this.storage) throw this.symbolicRead(op);
     if (this.isDisposed) throw opError(op, 'this tensor was disposed and can no longer be read');
     const array = this.backend.readSync(this.storage.buffer, shared);
     if (!array) {
@@ -189,10 +218,11 @@ export class Tensor {
 
   /** The elements as a typed array, on any device. */
   async data(): Promise<TypedArray> {
+    if (!this.storage) throw this.symbolicRead('data');
     if (this.isDisposed)
       throw opError('data', 'this tensor was disposed and can no longer be read');
     const source = this.isContiguous ? this : ops.contiguous(this.detach());
-    const array = await source.backend.read(source.storage.buffer);
+    const array = await source.backend.read(source.buffer);
     return array.subarray(source.offset, source.offset + source.size);
   }
 
@@ -219,6 +249,8 @@ export class Tensor {
   }
 
   toString(): string {
+    if (this.isSymbolic)
+      return `tensor(<symbolic ${this.gradFn?.name ?? 'leaf'}>, shape=${formatShape(this.shape.map((d) => (d < 0 ? null : d)))}, dtype=${this.dtype})`;
     if (this.isDisposed) return 'tensor(<disposed>)';
     const grad = this.gradFn
       ? `, gradFn=${this.gradFn.name}`

@@ -19,7 +19,13 @@ type CompiledLoop = (
   offsets: number[],
 ) => void;
 
+/** Operand names in op expressions; they become markers $0, $1, ... for the code generator. */
 const NAMES = ['a', 'b', 'c'];
+
+/** `expr` over a, b, c rewritten over the markers $0, $1, $2. */
+export function toMarkers(expr: string): string {
+  return NAMES.reduce((e, n, k) => e.replace(new RegExp(`\\b${n}\\b`, 'g'), `$${k}`), expr);
+}
 
 /** Helpers that expressions may call (kept out of expressions where a statement is needed). */
 const HELPERS = {
@@ -30,58 +36,51 @@ const HELPERS = {
   },
 };
 
-function compile(expr: string, arity: number): CompiledLoop {
-  const ops = NAMES.slice(0, arity);
-  // Mark operand names ($a, $b, ...) so they can be replaced by indexed reads below.
-  const value = ops.reduce((e, n) => e.replace(new RegExp(`\\b${n}\\b`, 'g'), `$${n}`), expr);
-  // Build source: operand 0 is the output `o`, then the inputs.
-  const decl = ops
-    .map((n, i) => `const ${n} = arrays[${i + 1}], s${n} = strides[${i + 1}];`)
-    .join('\n');
-  const start = ops.map((n, i) => `let p${n} = offsets[${i + 1}];`).join(' ');
-  const innerStride = ops.map((n) => `const i${n} = s${n}[last];`).join(' ');
-  const elem = (idx: (n: string) => string): string =>
-    value.replace(/\$([abc])/g, (_, n: string) => `${n}[${idx(n)}]`);
-  const step = ops.map((n) => `p${n} += s${n}[d];`).join(' ');
-  const rewind = ops.map((n) => `p${n} -= s${n}[d] * shape[d];`).join(' ');
-  const flatCheck = ops.map((n) => `i${n} === 1`).join(' && ');
+/** Compiles a loop for `value`, an expression over the markers $0..$(arity−1). */
+function compile(value: string, arity: number): CompiledLoop {
+  const ops = Array.from({ length: arity }, (_, k) => k);
+  const list = (f: (k: number) => string, sep = ' '): string => ops.map(f).join(sep);
+  const elem = (idx: (k: number) => string): string =>
+    value.replace(/\$(\d+)/g, (_, k: string) => `A${k}[${idx(+k)}]`);
+  // Operand 0 of the arrays is the output `o`; input k is A{k}, with strides S{k} and pointer P{k}.
   const source = `
     const o = arrays[0], so = strides[0];
-    ${decl}
+    ${list((k) => `const A${k} = arrays[${k + 1}], S${k} = strides[${k + 1}];`, '\n')}
     const nd = shape.length;
-    let po = offsets[0]; ${start}
-    if (nd === 0) { o[po] = ${elem((n) => `p${n}`)}; return; }
+    let po = offsets[0]; ${list((k) => `let P${k} = offsets[${k + 1}];`)}
+    if (nd === 0) { o[po] = ${elem((k) => `P${k}`)}; return; }
     const last = nd - 1, inner = shape[last], io = so[last];
-    ${innerStride}
-    if (nd === 1 && io === 1 && ${flatCheck}) {
+    ${list((k) => `const I${k} = S${k}[last];`)}
+    if (nd === 1 && io === 1 && ${list((k) => `I${k} === 1`, ' && ') || 'true'}) {
       // Zero offsets (fresh outputs, whole inputs) let V8 drop the index arithmetic.
-      if (po === 0 && ${ops.map((n) => `p${n} === 0`).join(' && ')}) {
+      if (po === 0 && ${list((k) => `P${k} === 0`, ' && ') || 'true'}) {
         for (let i = 0; i < inner; i++) o[i] = ${elem(() => 'i')};
         return;
       }
-      ${ops.map((n) => `const q${n} = p${n} - po;`).join(' ')}
+      ${list((k) => `const Q${k} = P${k} - po;`)}
       const end = po + inner;
-      for (let i = po; i < end; i++) o[i] = ${elem((n) => `i + q${n}`)};
+      for (let i = po; i < end; i++) o[i] = ${elem((k) => `i + Q${k}`)};
       return;
     }
     let outer = 1;
     for (let d = 0; d < last; d++) outer *= shape[d];
     const idx = new Array(nd).fill(0);
     for (let r = 0; r < outer; r++) {
-      for (let i = 0, x = po, ${ops.map((n) => `y${n} = p${n}`).join(', ')}; i < inner; i++) {
-        o[x] = ${elem((n) => `y${n}`)};
-        x += io; ${ops.map((n) => `y${n} += i${n};`).join(' ')}
+      for (let i = 0, x = po${list((k) => `, Y${k} = P${k}`, '')}; i < inner; i++) {
+        o[x] = ${elem((k) => `Y${k}`)};
+        x += io; ${list((k) => `Y${k} += I${k};`)}
       }
       for (let d = last - 1; d >= 0; d--) {
-        idx[d]++; po += so[d]; ${step}
+        idx[d]++; po += so[d]; ${list((k) => `P${k} += S${k}[d];`)}
         if (idx[d] < shape[d]) break;
-        idx[d] = 0; po -= so[d] * shape[d]; ${rewind}
+        idx[d] = 0; po -= so[d] * shape[d]; ${list((k) => `P${k} -= S${k}[d] * shape[d];`)}
       }
     }`;
-  return new Function(
+  const make = new Function(
     'helpers',
     `const { roundHalfEven } = helpers; return function elementwise(shape, arrays, strides, offsets) {${source}};`,
-  )(HELPERS) as CompiledLoop;
+  );
+  return make(HELPERS) as CompiledLoop;
 }
 
 /**
@@ -129,14 +128,19 @@ export interface ElementwiseKernel {
   (out: Operand, inputs: readonly Operand[]): void;
 }
 
-/** An elementwise kernel for `expr`, compiled lazily per dtype signature. */
+/** An elementwise kernel for `expr` (over a, b, c), compiled lazily per dtype signature. */
 export function elementwise(expr: string, arity: number): ElementwiseKernel {
+  return elementwiseOfMarkers(toMarkers(expr), arity);
+}
+
+/** An elementwise kernel for an expression over the markers $0..$(arity−1). */
+export function elementwiseOfMarkers(value: string, arity: number): ElementwiseKernel {
   const cache = new Map<string, CompiledLoop>();
   return (out, inputs) => {
     if (out.shape.includes(0)) return;
     const key = out.dtype + inputs.map((v) => v.dtype).join();
     let loop = cache.get(key);
-    if (!loop) cache.set(key, (loop = compile(expr, arity)));
+    if (!loop) cache.set(key, (loop = compile(value, arity)));
     const views = [out, ...inputs];
     const [shape, strides] = collapse(
       out.shape,

@@ -2,39 +2,82 @@
 import type { DType, TypedArray } from '../../core/dtype.js';
 import { BufferPool } from './pool.js';
 import type { Backend } from '../backend.js';
-import type { KernelTable } from '../primitives.js';
-import { elementwise, elementwiseByOutput } from './elementwise.js';
+import type { BinaryName, KernelTable, UnaryName } from '../primitives.js';
+import type { FusedExpr } from '../backend.js';
+import {
+  elementwise,
+  elementwiseByOutput,
+  elementwiseOfMarkers,
+  toMarkers,
+  type ElementwiseKernel,
+} from './elementwise.js';
 import { cat, gather, scatterAdd, unslice } from './indexing.js';
 import { matmul } from './matmul.js';
 import { FOLDS, reduceKernel } from './reduce.js';
 
-const compare = (test: string) => elementwise(`(${test} ? 1 : 0)`, 2);
+/** Each elementwise primitive as one JS expression over its operands a, b (c). */
+const UNARY_ARITY = {
+  Neg: 1,
+  Exp: 1,
+  Log: 1,
+  Sqrt: 1,
+  Abs: 1,
+  Sign: 1,
+  Round: 1,
+  Tanh: 1,
+  Sigmoid: 1,
+  Relu: 1,
+};
+
+/** Each elementwise primitive as one JS expression over its operands a, b (c). */
+const EXPRESSIONS: Record<UnaryName | BinaryName, string> = {
+  Neg: '-a',
+  Exp: 'Math.exp(a)',
+  Log: 'Math.log(a)',
+  Sqrt: 'Math.sqrt(a)',
+  Abs: 'Math.abs(a)',
+  Sign: 'Math.sign(a)',
+  Round: 'roundHalfEven(a)',
+  Tanh: 'Math.tanh(a)',
+  Sigmoid: '1 / (1 + Math.exp(-a))',
+  Relu: 'Math.max(a, 0)',
+  Add: 'a + b',
+  Sub: 'a - b',
+  Mul: 'a * b',
+  Div: 'a / b',
+  Pow: 'Math.pow(a, b)',
+  Maximum: '(a !== a || b !== b ? NaN : Math.max(a, b))',
+  Minimum: '(a !== a || b !== b ? NaN : Math.min(a, b))',
+  Equal: '(a === b ? 1 : 0)',
+  NotEqual: '(a !== b ? 1 : 0)',
+  Less: '(a < b ? 1 : 0)',
+  LessEqual: '(a <= b ? 1 : 0)',
+  Greater: '(a > b ? 1 : 0)',
+  GreaterEqual: '(a >= b ? 1 : 0)',
+};
+const WHERE = '(a ? b : c)';
+
+const elementwiseKernels = Object.fromEntries(
+  Object.entries(EXPRESSIONS).map(([name, expr]) => [
+    name,
+    elementwise(expr, name in UNARY_ARITY ? 1 : 2),
+  ]),
+) as Record<UnaryName | BinaryName, ElementwiseKernel>;
+
+/** Composes a fused chain into one expression over the markers $0..$n, or null if it cannot. */
+function fusedExpression(expr: FusedExpr): string | null {
+  if ('input' in expr) return `$${expr.input}`;
+  const template = expr.op === 'Where' ? WHERE : EXPRESSIONS[expr.op as UnaryName | BinaryName];
+  if (!template) return null;
+  const args = expr.args.map(fusedExpression);
+  if (args.some((a) => a === null)) return null;
+  // One replace pass: the arguments' own markers (kernel inputs) are not rescanned.
+  return toMarkers(template).replace(/\$(\d+)/g, (_, k: string) => `(${args[+k]})`);
+}
 
 const kernels: KernelTable<TypedArray> = {
-  Neg: elementwise('-a', 1),
-  Exp: elementwise('Math.exp(a)', 1),
-  Log: elementwise('Math.log(a)', 1),
-  Sqrt: elementwise('Math.sqrt(a)', 1),
-  Abs: elementwise('Math.abs(a)', 1),
-  Sign: elementwise('Math.sign(a)', 1),
-  Round: elementwise('roundHalfEven(a)', 1),
-  Tanh: elementwise('Math.tanh(a)', 1),
-  Sigmoid: elementwise('1 / (1 + Math.exp(-a))', 1),
-  Relu: elementwise('Math.max(a, 0)', 1),
-  Add: elementwise('a + b', 2),
-  Sub: elementwise('a - b', 2),
-  Mul: elementwise('a * b', 2),
-  Div: elementwise('a / b', 2),
-  Pow: elementwise('Math.pow(a, b)', 2),
-  Maximum: elementwise('(a !== a || b !== b ? NaN : Math.max(a, b))', 2),
-  Minimum: elementwise('(a !== a || b !== b ? NaN : Math.min(a, b))', 2),
-  Equal: compare('a === b'),
-  NotEqual: compare('a !== b'),
-  Less: compare('a < b'),
-  LessEqual: compare('a <= b'),
-  Greater: compare('a > b'),
-  GreaterEqual: compare('a >= b'),
-  Where: elementwise('(a ? b : c)', 3),
+  ...elementwiseKernels,
+  Where: elementwise(WHERE, 3),
   Cast: elementwiseByOutput((dtype) => (dtype === 'bool' ? '(a !== 0 ? 1 : 0)' : 'a')),
   Contiguous: elementwise('a', 1),
   Sum: reduceKernel(FOLDS.Sum),
@@ -43,6 +86,9 @@ const kernels: KernelTable<TypedArray> = {
   ArgMax: reduceKernel(FOLDS.ArgMax),
   ArgMin: reduceKernel(FOLDS.ArgMin),
   MatMul: matmul,
+  Numel: (out, [x], { dims }) => {
+    out.buffer[out.offset] = dims.reduce((n, d) => n * x!.shape[d]!, 1);
+  },
   Cat: cat,
   Gather: gather,
   ScatterAdd: scatterAdd,
@@ -50,6 +96,7 @@ const kernels: KernelTable<TypedArray> = {
 };
 
 const pool = new BufferPool();
+const fusedKernels = new Map<string, ElementwiseKernel>();
 
 export const cpuBackend: Backend<TypedArray> = {
   device: 'cpu',
@@ -61,5 +108,12 @@ export const cpuBackend: Backend<TypedArray> = {
     return buffer;
   },
   read: (buffer) => Promise.resolve(buffer),
+  fuse: (expr, arity) => {
+    const value = fusedExpression(expr);
+    if (value === null) return null;
+    let kernel = fusedKernels.get(value);
+    if (!kernel) fusedKernels.set(value, (kernel = elementwiseOfMarkers(value, arity)));
+    return kernel;
+  },
   kernels,
 };

@@ -5,10 +5,10 @@ import type { DType } from '../../core/dtype.js';
 import type { Device } from '../../backends/backend.js';
 import { isDevice } from '../../engine/devices.js';
 import { Tensor } from '../../tensor/tensor.js';
-import { checkTensor } from '../operands.js';
+import { checkTensor, scalar } from '../operands.js';
 import { cast, exp, gt, log, lt, mul, sub, where, div } from '../primitives/elementwise.js';
-import { max, reduceDims, sum } from '../primitives/reduce.js';
-import { expand, reshape } from '../primitives/views.js';
+import { countAlong, max, reduceDims, sum } from '../primitives/reduce.js';
+import { expand, expandAs, reshape } from '../primitives/views.js';
 import { gather } from '../primitives/indexing.js';
 
 /** x². */
@@ -20,8 +20,7 @@ export function square(x: Tensor): Tensor {
 export function mean(x: Tensor, dim?: number | readonly number[], keepdim = false): Tensor {
   checkTensor('mean', x);
   const dims = reduceDims('mean', x, dim);
-  const count = dims.reduce((n, d) => n * x.shape[d]!, 1);
-  return div(sum(x, dims, keepdim), count);
+  return div(sum(x, dims, keepdim), countAlong(x, dims));
 }
 
 /** Limits x to [min, max]; the gradient passes where min ≤ x ≤ max, as in PyTorch. */
@@ -73,4 +72,12 @@ export function to(x: Tensor, target: DType | Device): Tensor {
     throw opError('to', `moving tensors to '${target}' is not supported yet`);
   }
   return cast(x, target);
+}
+
+/**
+ * `value` broadcast to `like`'s shape (and dtype): a read-only view of one element, whose shape may
+ * be unknown until a graph runs. For a fresh writable tensor use nb.full / nb.zerosLike.
+ */
+export function filledAs(value: number, like: Tensor): Tensor {
+  return expandAs(scalar(value, like.dtype, like.backend), like);
 }

@@ -39,7 +39,7 @@ function binaryOp(name: BinaryName, rule: Rule, vjp?: Vjp<Record<string, never>>
   return (a: TensorLike, b: TensorLike): Tensor => bind(op, operands(name, a, b), {});
 }
 
-const zeroGrad: Vjp = ({ inputs }) => [ops.zerosLike(inputs[0]!)];
+const zeroGrad: Vjp = ({ inputs }) => [ops.filledAs(0, inputs[0]!)];
 
 export const neg = unaryOp('Neg', arithmetic, (_, dy) => [ops.neg(dy)]);
 export const exp = unaryOp('Exp', floating, ({ output }, dy) => [ops.mul(dy, output)]);

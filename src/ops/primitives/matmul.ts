@@ -1,5 +1,5 @@
 import { formatShape, opError } from '../../core/errors.js';
-import { broadcastShapes } from '../../core/shape.js';
+import { broadcastShapes, UNKNOWN } from '../../core/shape.js';
 import { promoteTypes } from '../../core/dtype.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { bind, defineOp } from '../define.js';
@@ -10,7 +10,7 @@ const matmulOp = defineOp<'MatMul'>({
   name: 'MatMul',
   infer: ([a, b]) => {
     const [ka, kb] = [a!.shape[a!.shape.length - 1], b!.shape[b!.shape.length - 2]];
-    if (ka !== kb) {
+    if (ka !== kb && ka !== UNKNOWN && kb !== UNKNOWN) {
       const [sa, sb] = [formatShape(a!.shape), formatShape(b!.shape)];
       throw opError('matmul', `shapes ${sa} and ${sb} cannot be multiplied (${ka} ≠ ${kb})`);
     }

@@ -3,6 +3,7 @@ import type { DType } from '../../core/dtype.js';
 import { normalizeDim, type Shape } from '../../core/shape.js';
 import type { ReduceAttrs, ReduceName } from '../../backends/primitives.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import { UNKNOWN } from '../../core/shape.js';
 import { bind, defineOp, type TensorMeta, type Vjp } from '../define.js';
 import { checkTensor } from '../operands.js';
 import * as ops from '../index.js';
@@ -24,9 +25,9 @@ export function reduceDims(op: string, x: TensorMeta, dim?: number | readonly nu
   return [...new Set(list.map((d) => normalizeDim(op, d, x.shape.length)))].sort((a, b) => a - b);
 }
 
-/** The output gradient reshaped so it broadcasts against the input again. */
-function keptGrad(dy: Tensor, x: Tensor, attrs: ReduceAttrs): Tensor {
-  return attrs.keepdim ? dy : ops.reshape(dy, reducedShape(x.shape, { ...attrs, keepdim: true }));
+/** The output gradient with the reduced dimensions put back (size 1), to broadcast against x. */
+function keptGrad(dy: Tensor, attrs: ReduceAttrs): Tensor {
+  return attrs.keepdim ? dy : attrs.dims.reduce((g, d) => ops.unsqueeze(g, d), dy);
 }
 
 function reduceOp(name: ReduceName, dtype: (input: DType) => DType, vjp?: Vjp<ReduceAttrs>) {
@@ -43,9 +44,9 @@ function reduceOp(name: ReduceName, dtype: (input: DType) => DType, vjp?: Vjp<Re
 
 /** Max/min gradient: shared evenly among the elements equal to the result. */
 const extremeVjp: Vjp<ReduceAttrs> = ({ inputs: [x], output, attrs }, dy) => {
-  const mask = ops.cast(ops.eq(x!, keptGrad(output, x!, attrs)), dy.dtype);
+  const mask = ops.cast(ops.eq(x!, keptGrad(output, attrs)), dy.dtype);
   const count = ops.sum(mask, attrs.dims, true);
-  return [ops.div(ops.mul(mask, keptGrad(dy, x!, attrs)), count)];
+  return [ops.div(ops.mul(mask, keptGrad(dy, attrs)), count)];
 };
 
 const summed = (dtype: DType): DType => (dtype === 'bool' ? 'int32' : dtype);
@@ -53,7 +54,7 @@ const index = (): DType => 'int32';
 
 /** Sum of all elements, or along `dim` (a number or a list); `keepdim` keeps size-1 dims. */
 export const sum = reduceOp('Sum', summed, ({ inputs: [x], attrs }, dy) => [
-  ops.expand(keptGrad(dy, x!, attrs), x!.shape),
+  ops.expandAs(keptGrad(dy, attrs), x!),
 ]);
 const maxAlong = reduceOp('Max', (d) => d, extremeVjp);
 const minAlong = reduceOp('Min', (d) => d, extremeVjp);
@@ -70,3 +71,24 @@ export const argmax = (x: Tensor, dim?: number, keepdim = false): Tensor =>
 /** Index of the smallest element (of the flattened tensor when `dim` is omitted). */
 export const argmin = (x: Tensor, dim?: number, keepdim = false): Tensor =>
   argminAlong(x, dim, keepdim);
+
+const numelOp = defineOp<'Numel'>({
+  name: 'Numel',
+  infer: (_inputs, { dtype }) => ({ shape: [], dtype }),
+});
+
+/**
+ * The number of elements along `dims` as a 0-d tensor, counted when the op runs: how `mean` divides
+ * when a size is unknown until a graph runs.
+ */
+export function numel(x: Tensor, dims: readonly number[], dtype: DType = 'float32'): Tensor {
+  return bind(numelOp, [x], { dims, dtype });
+}
+
+/** How many elements `dims` of `x` hold: a number when known now, else a tensor counted at run time. */
+export function countAlong(x: Tensor, dims: readonly number[]): number | Tensor {
+  const sizes = dims.map((d) => x.shape[d]!);
+  return sizes.includes(UNKNOWN)
+    ? numel(x, dims, x.dtype === 'float64' ? 'float64' : 'float32')
+    : sizes.reduce((a, b) => a * b, 1);
+}

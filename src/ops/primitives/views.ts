@@ -3,35 +3,67 @@
  * outputs share memory with the input (a reshape of a non-contiguous tensor copies first).
  */
 import { formatShape, opError } from '../../core/errors.js';
-import { contiguousStrides, normalizeDim, sizeOf, type Shape } from '../../core/shape.js';
+import {
+  contiguousStrides,
+  isFullyKnown,
+  normalizeDim,
+  sizeOf,
+  UNKNOWN,
+  type Shape,
+} from '../../core/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { bind, defineOp } from '../define.js';
+import { bind, defineOp, type TensorMeta } from '../define.js';
 import { checkTensor } from '../operands.js';
 import * as ops from '../index.js';
 
+/** `shape` with its one -1 resolved from the input's size (kept -1 while the input's is unknown). */
+function resolveReshape(x: TensorMeta, shape: Shape): number[] {
+  const known = shape.filter((d) => d !== -1);
+  const bad = shape.length - known.length > 1 || known.some((d) => !Number.isInteger(d) || d < 0);
+  if (!isFullyKnown(x.shape)) return [...shape]; // checked when the graph runs
+  const size = sizeOf(x.shape);
+  const rest = sizeOf(known);
+  const target = shape.map((d) => (d === -1 ? (rest === 0 ? 0 : size / rest) : d));
+  if (bad || !Number.isInteger(sizeOf(target)) || sizeOf(target) !== size) {
+    throw opError(
+      'reshape',
+      `cannot reshape a tensor of shape ${formatShape(x.shape)} (${size} elements) to ${formatShape(shape)}`,
+    );
+  }
+  return target;
+}
+
 const reshapeOp = defineOp<{ shape: Shape }>({
   name: 'Reshape',
-  infer: ([x], { shape }) => ({ shape, dtype: x!.dtype }),
-  layout: (x, { shape }) =>
-    x.isContiguous ? { strides: contiguousStrides(shape), offset: x.offset } : null,
-  vjp: ({ inputs: [x] }, dy) => [ops.reshape(dy, x!.shape)],
+  infer: ([x], { shape }) => ({ shape: resolveReshape(x!, shape), dtype: x!.dtype }),
+  layout: (x, _attrs, out) =>
+    x.isContiguous ? { strides: contiguousStrides(out.shape), offset: x.offset } : null,
+  vjp: ({ inputs: [x] }, dy) => [ops.reshapeAs(dy, x!)],
 });
 
 /** The same elements in a new shape; one dimension may be -1 (inferred). Shares memory when it can. */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   checkTensor('reshape', x);
-  const known = shape.filter((d) => d !== -1);
-  const inferred = shape.length - known.length;
-  const rest = sizeOf(known);
-  const bad = inferred > 1 || known.some((d) => !Number.isInteger(d) || d < 0);
-  const target = shape.map((d) => (d === -1 ? (rest === 0 ? 0 : x.size / rest) : d));
-  if (bad || !Number.isInteger(sizeOf(target)) || sizeOf(target) !== x.size) {
-    throw opError(
-      'reshape',
-      `cannot reshape a tensor of shape ${formatShape(x.shape)} (${x.size} elements) to ${formatShape(shape)}`,
-    );
-  }
-  return bind(reshapeOp, [x], { shape: target });
+  return bind(reshapeOp, [x], { shape });
+}
+
+const reshapeAsOp = defineOp<Record<string, never>>({
+  name: 'ReshapeAs',
+  infer: ([x, like]) => ({
+    shape: resolveReshape(
+      x!,
+      like!.shape.map((d) => d),
+    ),
+    dtype: x!.dtype,
+  }),
+  layout: (x, _attrs, out) =>
+    x.isContiguous ? { strides: contiguousStrides(out.shape), offset: x.offset } : null,
+  vjp: ({ inputs: [x] }, dy) => [ops.reshapeAs(dy, x!), null],
+});
+
+/** `x` reshaped to the shape `like` has when it runs (for shapes unknown until then). */
+export function reshapeAs(x: Tensor, like: Tensor): Tensor {
+  return bind(reshapeAsOp, [checkTensor('reshapeAs', x), checkTensor('reshapeAs', like)], {});
 }
 
 const permuteOp = defineOp<{ dims: readonly number[] }>({
@@ -67,16 +99,26 @@ export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
   return x.ndim < 2 ? x : permute(x, dims);
 }
 
+/** Expand's target with -1 ("keep this size") resolved against the input; throws if it cannot broadcast. */
+function resolveExpand(x: TensorMeta, shape: Shape): number[] {
+  const lead = shape.length - x.shape.length;
+  const target = shape.map((d, i) => (d === -1 && i >= lead ? x.shape[i - lead]! : d));
+  const fits =
+    lead >= 0 &&
+    target.every((d, i) => {
+      if (i < lead) return d >= 0 || d === UNKNOWN;
+      const from = x.shape[i - lead];
+      return from === d || from === 1 || from === UNKNOWN || d === UNKNOWN;
+    });
+  if (!fits)
+    throw opError('expand', `cannot expand shape ${formatShape(x.shape)} to ${formatShape(shape)}`);
+  return target;
+}
+
 const expandOp = defineOp<{ shape: Shape }>({
   name: 'Expand',
-  infer: ([x], { shape }) => ({ shape, dtype: x!.dtype }),
-  layout: (x, { shape }) => {
-    const lead = shape.length - x.ndim;
-    const strides = shape.map((d, i) =>
-      i < lead || x.shape[i - lead] !== d ? 0 : x.strides[i - lead]!,
-    );
-    return { strides, offset: x.offset };
-  },
+  infer: ([x], { shape }) => ({ shape: resolveExpand(x!, shape), dtype: x!.dtype }),
+  layout: (x, _attrs, out) => ({ strides: broadcastStridesOf(x, out.shape), offset: x.offset }),
   // The walker sums the broadcast gradient back to the input's shape.
   vjp: (_, dy) => [dy],
 });
@@ -84,16 +126,24 @@ const expandOp = defineOp<{ shape: Shape }>({
 /** Broadcasts size-1 (or missing leading) dimensions to `shape` without copying; -1 keeps a size. */
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
   checkTensor('expand', x);
+  return bind(expandOp, [x], { shape });
+}
+
+const expandAsOp = defineOp<Record<string, never>>({
+  name: 'ExpandAs',
+  infer: ([x, like]) => ({ shape: resolveExpand(x!, like!.shape), dtype: x!.dtype }),
+  layout: (x, _attrs, out) => ({ strides: broadcastStridesOf(x, out.shape), offset: x.offset }),
+  vjp: (_, dy) => [dy, null],
+});
+
+/** `x` broadcast to the shape `like` has when it runs (for shapes unknown until then). */
+export function expandAs(x: Tensor, like: Tensor): Tensor {
+  return bind(expandAsOp, [checkTensor('expandAs', x), checkTensor('expandAs', like)], {});
+}
+
+function broadcastStridesOf(x: Tensor, shape: Shape): number[] {
   const lead = shape.length - x.ndim;
-  const target = shape.map((d, i) => (d === -1 && i >= lead ? x.shape[i - lead]! : d));
-  const ok =
-    lead >= 0 &&
-    target.every((d, i) =>
-      i < lead ? d >= 0 : x.shape[i - lead] === d || x.shape[i - lead] === 1,
-    );
-  if (!ok)
-    throw opError('expand', `cannot expand shape ${formatShape(x.shape)} to ${formatShape(shape)}`);
-  return bind(expandOp, [x], { shape: target });
+  return shape.map((d, i) => (i < lead || x.shape[i - lead] !== d ? 0 : x.strides[i - lead]!));
 }
 
 interface SliceAttrs {
@@ -152,7 +202,11 @@ export function narrow(x: Tensor, dim: number, start: number, length: number): T
 
 const unsliceOp = defineOp<'Unslice'>({
   name: 'Unslice',
-  infer: ([x], { shape }) => ({ shape, dtype: x!.dtype }),
+  // Unknown sizes (other than along `dim`) are the input's own.
+  infer: ([x], { shape, dim }) => ({
+    shape: shape.map((d, i) => (d === UNKNOWN && i !== dim ? x!.shape[i]! : d)),
+    dtype: x!.dtype,
+  }),
   vjp: ({ inputs: [x], attrs }, dy) => [
     ops.slice(
       dy,
@@ -167,4 +221,16 @@ const unsliceOp = defineOp<'Unslice'>({
 /** Slice's adjoint: `x` placed at start:…:step along `dim` of a zero tensor of `shape`. */
 export function unslice(x: Tensor, shape: Shape, dim: number, start: number, step: number): Tensor {
   return bind(unsliceOp, [x], { shape, dim, start, step });
+}
+
+const stopGradientOp = defineOp<Record<string, never>>({
+  name: 'StopGradient',
+  infer: ([x]) => ({ shape: x!.shape, dtype: x!.dtype }),
+  layout: (x) => ({ strides: x.strides, offset: x.offset }),
+  // No vjp: nothing flows back through it.
+});
+
+/** `x` with no gradient flowing back: a view sharing memory eagerly, a node in a graph. */
+export function stopGradient(x: Tensor): Tensor {
+  return bind(stopGradientOp, [checkTensor('detach', x)], {});
 }

@@ -1,0 +1,174 @@
+/**
+ * Graph passes over a plan (dead code is already gone: plans are pruned to the fetches):
+ * - cse: a step with the same op, inputs and attributes as an earlier one reuses its value;
+ * - constantFolding: steps whose inputs are all constants run once, when the plan is built;
+ * - fusion: chains of elementwise steps whose intermediate values have no other reader become one
+ *   generated kernel (sigmoid(matmul(x, w) + b) → matmul + one kernel);
+ * - bufferReuse (in Session.execute): each intermediate value is freed after its last reader.
+ * Each pass keeps the plan's values equal to running every node as built (tested on the op table).
+ */
+import { broadcastShapes } from '../core/shape.js';
+import type { FusedExpr } from '../backends/backend.js';
+import type { AnyOp, TapeNode } from '../ops/define.js';
+import { noGrad } from '../engine/grad-mode.js';
+import { Tensor } from '../tensor/tensor.js';
+import type { Plan, Step } from './plan.js';
+
+export type PassName = 'cse' | 'constantFolding' | 'fusion';
+export const ALL_PASSES: readonly PassName[] = ['cse', 'constantFolding', 'fusion'];
+
+export function optimize(plan: Plan, passes: readonly PassName[] = ALL_PASSES): Plan {
+  let result = plan;
+  if (passes.includes('cse')) result = eliminateCommonSubexpressions(result);
+  if (passes.includes('constantFolding')) result = foldConstants(result);
+  if (passes.includes('fusion')) result = fuseElementwise(result);
+  return result;
+}
+
+function rewire(step: Step, replace: Map<Tensor, Tensor>): Step {
+  if (!step.inputs.some((t) => replace.has(t))) return step;
+  return { ...step, inputs: step.inputs.map((t) => replace.get(t) ?? t) };
+}
+
+export function eliminateCommonSubexpressions(plan: Plan): Plan {
+  const seen = new Map<string, Tensor>();
+  const replace = new Map<Tensor, Tensor>();
+  const ids = new Map<Tensor, number>();
+  const id = (t: Tensor): number => {
+    if (!ids.has(t)) ids.set(t, ids.size);
+    return ids.get(t)!;
+  };
+  const steps: Step[] = [];
+  for (const original of plan.steps) {
+    const step = rewire(original, replace);
+    const key = step.node
+      ? `${step.label}(${step.inputs.map(id).join(',')})${JSON.stringify(step.node.attrs)}`
+      : null;
+    const earlier = key === null ? undefined : seen.get(key);
+    // A fetched duplicate keeps its own step, so every fetched tensor has exactly one producer.
+    if (earlier && !plan.keep.has(step.output)) {
+      replace.set(step.output, earlier);
+      continue;
+    }
+    if (key !== null) seen.set(key, step.output);
+    steps.push(step);
+  }
+  return { ...plan, steps };
+}
+
+export function foldConstants(plan: Plan): Plan {
+  const leaves = new Map(plan.leaves);
+  const isConstant = (t: Tensor): boolean => leaves.get(t)?.kind === 'constant';
+  const steps: Step[] = [];
+  for (const step of plan.steps) {
+    if (step.inputs.length > 0 && step.inputs.every(isConstant)) {
+      const value = noGrad(() =>
+        step.run(step.inputs.map((t) => (leaves.get(t) as { value: Tensor }).value)),
+      );
+      leaves.set(step.output, { kind: 'constant', name: `${step.label}_folded`, value });
+    } else steps.push(step);
+  }
+  return { ...plan, leaves, steps };
+}
+
+/** Ops the fuser may merge: elementwise, with float or bool results (integer ops round). */
+function fusible(step: Step): step is Step & { node: TapeNode } {
+  const node = step.node;
+  if (!node || node.op.kind !== 'kernel') return false;
+  const elementwiseOp = node.inputs.length <= 3 && isElementwise(node.op);
+  return elementwiseOp && step.output.dtype !== 'int32';
+}
+
+const ELEMENTWISE = new Set([
+  'Neg',
+  'Exp',
+  'Log',
+  'Sqrt',
+  'Abs',
+  'Sign',
+  'Round',
+  'Tanh',
+  'Sigmoid',
+  'Relu',
+  'Add',
+  'Sub',
+  'Mul',
+  'Div',
+  'Pow',
+  'Maximum',
+  'Minimum',
+  'Equal',
+  'NotEqual',
+  'Less',
+  'LessEqual',
+  'Greater',
+  'GreaterEqual',
+  'Where',
+]);
+const isElementwise = (op: AnyOp): boolean => ELEMENTWISE.has(op.name);
+
+export function fuseElementwise(plan: Plan): Plan {
+  const readers = new Map<Tensor, number>();
+  for (const step of plan.steps)
+    for (const t of new Set(step.inputs)) readers.set(t, (readers.get(t) ?? 0) + 1);
+  const producer = new Map<Tensor, Step>();
+  for (const step of plan.steps) producer.set(step.output, step);
+  // A fusible step is absorbed into its only reader when that reader is fusible too.
+  const absorbed = new Set<Step>();
+  const absorbable = (t: Tensor): Step | undefined => {
+    const p = producer.get(t);
+    return p && fusible(p) && readers.get(t) === 1 && !plan.keep.has(t) ? p : undefined;
+  };
+  const steps: Step[] = [];
+  for (const step of [...plan.steps].reverse()) {
+    if (absorbed.has(step)) continue;
+    if (!fusible(step) || !step.inputs.some(absorbable)) {
+      steps.push(step);
+      continue;
+    }
+    const inputs: Tensor[] = [];
+    const labels: string[] = [];
+    const local = new Set<Step>();
+    const build = (s: Step): FusedExpr => {
+      labels.push(s.label);
+      return {
+        op: s.label,
+        args: s.inputs.map((t): FusedExpr => {
+          const inner = absorbable(t);
+          if (inner) {
+            absorbed.add(inner);
+            local.add(inner);
+            return build(inner);
+          }
+          if (!inputs.includes(t)) inputs.push(t);
+          return { input: inputs.indexOf(t) };
+        }),
+      };
+    };
+    const expr = build(step);
+    const backend = step.output.backend;
+    const kernel = backend.fuse?.(expr, inputs.length);
+    if (!kernel) {
+      // The backend cannot fuse these ops: keep the original steps.
+      for (const s of local) absorbed.delete(s);
+      steps.push(step);
+      continue;
+    }
+    const dtype = step.output.dtype;
+    steps.push({
+      inputs,
+      output: step.output,
+      label: `Fused(${labels.reverse().join(', ')})`,
+      run: (values) => {
+        const shape = broadcastShapes(
+          'Fused',
+          values.map((v) => v.shape),
+        );
+        const out = Tensor.empty(shape, dtype, values[0]!.backend);
+        kernel(out, values);
+        return out;
+      },
+    });
+  }
+  return { ...plan, steps: steps.reverse() };
+}

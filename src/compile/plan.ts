@@ -1,0 +1,52 @@
+/**
+ * An execution plan: the steps a Session runs for one set of fetches and feed signature. Built from
+ * the graph by pruning to what the fetches need (dead-code removal), then rewritten by the passes.
+ */
+import type { Leaf, Graph } from '../graph/graph.js';
+import type { TapeNode } from '../ops/define.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+export interface Step {
+  /** The graph tensors this step reads (leaves or outputs of earlier steps). */
+  readonly inputs: readonly Tensor[];
+  /** The graph tensor it produces. */
+  readonly output: Tensor;
+  /** Computes the output's value from the inputs' values. */
+  readonly run: (inputs: readonly Tensor[]) => Tensor;
+  /** For dumps: the op, or the ops a fused step stands for. */
+  readonly label: string;
+  /** The graph node it came from (absent for fused steps). */
+  readonly node?: TapeNode;
+}
+
+export interface Plan {
+  readonly graph: Graph;
+  /** Leaves the steps read, with their kind (fed, variable, constant). */
+  readonly leaves: Map<Tensor, Leaf>;
+  readonly steps: Step[];
+  /** Graph tensors whose values must survive the run (fetched or assigned). */
+  readonly keep: Set<Tensor>;
+}
+
+/** The nodes and leaves `targets` depend on, in build (topological) order. */
+export function prune(
+  graph: Graph,
+  targets: readonly Tensor[],
+): { nodes: TapeNode[]; leaves: Map<Tensor, Leaf> } {
+  const needed = new Set<TapeNode>();
+  const leaves = new Map<Tensor, Leaf>();
+  const stack = [...targets];
+  while (stack.length > 0) {
+    const t = stack.pop()!;
+    const leaf = graph.leaves.get(t);
+    if (leaf) {
+      leaves.set(t, leaf);
+      continue;
+    }
+    const node = t.gradFn;
+    if (!node || needed.has(node)) continue;
+    needed.add(node);
+    stack.push(...node.inputs);
+  }
+  return { nodes: graph.nodes.filter((n) => needed.has(n)), leaves };
+}

@@ -1,0 +1,2 @@
+/** tf1.train: the optimizers. */
+export { GradientDescentOptimizer, MomentumOptimizer, AdamOptimizer } from './train.js';

@@ -1,0 +1,218 @@
+/**
+ * TF1's Session: evaluates fetches of a graph with feeds. Per feed signature it caches a plan (the
+ * pruned, ordered and optimised steps); each run executes the plan with the same op registry and
+ * kernels as eager mode, frees intermediate values after their last use, then applies assignments.
+ * Variables' values live here.
+ */
+import { formatShape, opError } from '../core/errors.js';
+import type { Shape } from '../core/shape.js';
+import { noGrad } from '../engine/grad-mode.js';
+import { getDefaultGraph, type Graph } from '../graph/graph.js';
+import { Operation, Variable } from '../graph/variable.js';
+import { prune, type Plan } from '../compile/plan.js';
+import { runOp } from '../ops/define.js';
+import { optimize, type PassName } from '../compile/passes.js';
+import { tensor, type TensorData } from '../tensor/create.js';
+import { Tensor } from '../tensor/tensor.js';
+
+export type Fetch = Tensor | Operation;
+export type Fetches = Fetch | readonly Fetches[] | { readonly [key: string]: Fetches };
+/** What a fetch gives back: a tensor's value, null for an operation, or the same structure. */
+export type FetchResult<F> = F extends Operation ? null : F extends Tensor ? Tensor : FetchValue;
+export type FetchValue =
+  Tensor | null | readonly FetchValue[] | { readonly [key: string]: FetchValue };
+/** Results of an array of fetches, position by position. */
+export type FetchResults<F extends readonly Fetch[]> = {
+  [K in keyof F]: F[K] extends Operation ? null : Tensor;
+};
+export type FeedValue = Tensor | TensorData;
+export type Feeds = Map<Tensor, FeedValue>;
+
+export interface SessionOptions {
+  /** Graph passes to apply (default: all). */
+  passes?: readonly PassName[];
+}
+
+function flatten(fetches: Fetches, out: Fetch[]): void {
+  if (fetches instanceof Tensor || fetches instanceof Operation) out.push(fetches);
+  else if (Array.isArray(fetches)) for (const f of fetches) flatten(f, out);
+  else if (fetches && typeof fetches === 'object')
+    for (const f of Object.values(fetches)) flatten(f as Fetches, out);
+  else
+    throw opError(
+      'Session.run',
+      `cannot fetch ${String(fetches)}: fetch tensors, operations, or arrays/objects of them`,
+    );
+}
+
+function rebuild(fetches: Fetches, value: (f: Fetch) => Tensor | null): unknown {
+  if (fetches instanceof Tensor || fetches instanceof Operation) return value(fetches);
+  if (Array.isArray(fetches)) return fetches.map((f: Fetches) => rebuild(f, value));
+  return Object.fromEntries(
+    Object.entries(fetches).map(([k, f]) => [k, rebuild(f as Fetches, value)]),
+  );
+}
+
+/** The assignments an operation performs, in order. */
+function assignments(op: Operation, out: Operation[] = []): Operation[] {
+  if (op.kind === 'assign') out.push(op);
+  else for (const d of op.deps) assignments(d, out);
+  return out;
+}
+
+const displayShape = (s: Shape): string => formatShape(s.map((d) => (d < 0 ? null : d)));
+
+export class Session {
+  private readonly variables = new Map<Variable, Tensor>();
+  private readonly plans = new Map<string, Plan>();
+  private readonly passes: readonly PassName[] | undefined;
+
+  constructor(
+    readonly graph: Graph = getDefaultGraph(),
+    options: SessionOptions = {},
+  ) {
+    this.passes = options.passes;
+  }
+
+  /**
+   * Evaluates `fetches` (a tensor, an operation, or arrays/objects of them) with `feeds` for the
+   * placeholders. Tensors come back as eager nb.Tensors, operations as null.
+   *
+   * @example const [, loss] = sess.run([trainOp, lossOp], new Map([[X, xb], [Y, yb]]));
+   */
+  run<const F extends readonly Fetch[]>(fetches: F, feeds?: Feeds): FetchResults<F>;
+  run<F extends Fetch>(fetches: F, feeds?: Feeds): FetchResult<F>;
+  run(fetches: Fetches, feeds?: Feeds): FetchValue;
+  run(fetches: Fetches, feeds: Feeds = new Map()): FetchValue {
+    const flat: Fetch[] = [];
+    flatten(fetches, flat);
+    const feedValues = this.checkFeeds(feeds);
+    const tensors = flat.filter((f): f is Tensor => f instanceof Tensor);
+    const assigns = flat
+      .filter((f): f is Operation => f instanceof Operation)
+      .flatMap((op) => assignments(op));
+    for (const t of tensors) {
+      if (t.isSymbolic && t.graph !== this.graph)
+        throw opError('Session.run', 'a fetched tensor belongs to another graph');
+    }
+    // Eager tensors (e.g. a variable's initial value) are their own value.
+    const targets = [...tensors, ...assigns.map((a) => a.value!)].filter((t) => t.isSymbolic);
+    const plan = this.plan(targets, feedValues);
+    const values = noGrad(() => this.execute(plan, feedValues));
+    const valueOf = (t: Tensor): Tensor => (t.isSymbolic ? values.get(t)! : t);
+    // Assignments apply after every fetched value was computed from the variables' old values.
+    for (const a of assigns)
+      this.variables.set(a.variable!, valueOf(a.value!).contiguous().cast(a.variable!.dtype));
+    return rebuild(fetches, (f) => (f instanceof Tensor ? valueOf(f) : null)) as FetchValue;
+  }
+
+  /** The same as run(), for devices whose values are read asynchronously. */
+  runAsync<const F extends readonly Fetch[]>(fetches: F, feeds?: Feeds): Promise<FetchResults<F>>;
+  runAsync<F extends Fetch>(fetches: F, feeds?: Feeds): Promise<FetchResult<F>>;
+  runAsync(fetches: Fetches, feeds?: Feeds): Promise<FetchValue>;
+  runAsync(fetches: Fetches, feeds: Feeds = new Map()): Promise<FetchValue> {
+    return Promise.resolve().then(() => this.run(fetches, feeds));
+  }
+
+  /** The current value of a variable (after initialisation). */
+  valueOf(variable: Variable): Tensor {
+    return this.variableValue(variable);
+  }
+
+  private variableValue(v: Variable): Tensor {
+    const value = this.variables.get(v);
+    if (!value) {
+      throw opError(
+        'Session.run',
+        `variable '${v.name}' is not initialized: run globalVariablesInitializer() (or its initializer) first`,
+      );
+    }
+    return value;
+  }
+
+  private checkFeeds(feeds: Feeds): Map<Tensor, Tensor> {
+    if (!(feeds instanceof Map))
+      throw opError('Session.run', 'feeds must be a Map from placeholder to value');
+    const out = new Map<Tensor, Tensor>();
+    for (const [placeholder, raw] of feeds) {
+      const leaf = placeholder instanceof Tensor ? this.graph.leaves.get(placeholder) : undefined;
+      if (!leaf || leaf.kind !== 'placeholder')
+        throw opError('Session.run', "feeds must be keyed by placeholders of this session's graph");
+      const value =
+        raw instanceof Tensor ? raw : tensor(raw as TensorData, { dtype: placeholder.dtype });
+      if (value.isSymbolic)
+        throw opError('Session.run', `the feed for '${leaf.name}' is symbolic: feed values`);
+      const where = `placeholder '${leaf.name}' (${placeholder.dtype} ${displayShape(placeholder.shape)})`;
+      if (value.dtype !== placeholder.dtype)
+        throw opError('Session.run', `${where} was fed ${value.dtype} values`);
+      const fits =
+        value.ndim === placeholder.ndim &&
+        placeholder.shape.every((d, i) => d < 0 || d === value.shape[i]);
+      if (!fits)
+        throw opError(
+          'Session.run',
+          `${where} was fed a value of shape ${formatShape(value.shape)}`,
+        );
+      out.set(placeholder, value);
+    }
+    return out;
+  }
+
+  private plan(targets: readonly Tensor[], feeds: Map<Tensor, Tensor>): Plan {
+    const signature = [...feeds]
+      .map(([p, v]) => `${this.graph.nameOf(p)}:${v.shape.join('x')}`)
+      .join(',');
+    const key = `${this.graph.version}|${targets.map((t) => this.graph.nameOf(t)).join(',')}|${signature}`;
+    let plan = this.plans.get(key);
+    if (!plan) {
+      const { nodes, leaves } = prune(this.graph, targets);
+      for (const [t, leaf] of leaves) {
+        if (leaf.kind === 'placeholder' && !feeds.has(t)) {
+          throw opError(
+            'Session.run',
+            `placeholder '${leaf.name}' (${t.dtype} ${displayShape(t.shape)}) needs a value: add it to the feeds`,
+          );
+        }
+      }
+      const steps = nodes.map((node) => ({
+        inputs: node.inputs,
+        output: node.output,
+        node,
+        label: node.name,
+        run: (xs: readonly Tensor[]) => runOp(node.op, xs, node.attrs),
+      }));
+      plan = optimize({ graph: this.graph, leaves, steps, keep: new Set(targets) }, this.passes);
+      this.plans.set(key, plan);
+    }
+    return plan;
+  }
+
+  private execute(plan: Plan, feeds: Map<Tensor, Tensor>): Map<Tensor, Tensor> {
+    const values = new Map<Tensor, Tensor>();
+    for (const [t, leaf] of plan.leaves) {
+      if (leaf.kind === 'placeholder') values.set(t, feeds.get(t)!);
+      else if (leaf.kind === 'constant') values.set(t, leaf.value);
+      else values.set(t, this.variableValue(t as Variable));
+    }
+    const lastUse = new Map<Tensor, number>();
+    plan.steps.forEach((step, i) => step.inputs.forEach((t) => lastUse.set(t, i)));
+    plan.steps.forEach((step, i) => {
+      const inputs = step.inputs.map((t) => values.get(t)!);
+      values.set(step.output, step.run(inputs));
+      // Buffer reuse: an intermediate value dies after its last reader (views keep their storage).
+      for (const t of new Set(step.inputs)) {
+        if (lastUse.get(t) === i && !plan.leaves.has(t) && !plan.keep.has(t)) {
+          values.get(t)!.dispose();
+          values.delete(t);
+        }
+      }
+    });
+    return values;
+  }
+
+  /** Drops the session's variable values. */
+  close(): void {
+    this.variables.clear();
+    this.plans.clear();
+  }
+}
