@@ -17,6 +17,7 @@ Options:
   --batch-size N      samples per gradient step                                 (default 64)
   --lr RATE           learning rate                                             (default 0.001)
   --optimizer NAME    sgd | adam | adamw                                        (default adam)
+  --schedule NAME     cosine (lr annealed to 0 over the epochs) | none          (default cosine)
   --seed N            seed for initialisation, shuffling and splits             (default 0)
   --out DIR           where to write model.safetensors, history.json and
                       loss-curve.svg                                            (default runs/<dataset>)
@@ -32,6 +33,7 @@ const ACTIVATIONS = {
   'leaky-relu': nb.nn.LeakyReLU,
 };
 const OPTIMIZERS = ['sgd', 'adam', 'adamw'] as const;
+const SCHEDULES = ['cosine', 'none'] as const;
 
 export class UsageError extends Error {}
 
@@ -60,6 +62,7 @@ export interface TrainConfig {
   batchSize: number;
   lr: number;
   optimizer: (typeof OPTIMIZERS)[number];
+  schedule: (typeof SCHEDULES)[number];
   seed: number;
   out: string;
   dataDir: string;
@@ -79,6 +82,7 @@ export function parseTrainArgs(args: string[]): TrainConfig | 'help' {
         'batch-size': { type: 'string', default: '64' },
         lr: { type: 'string', default: '0.001' },
         optimizer: { type: 'string', default: 'adam' },
+        schedule: { type: 'string', default: 'cosine' },
         seed: { type: 'string', default: '0' },
         out: { type: 'string' },
         'data-dir': { type: 'string', default: nb.datasets.FASHION_MNIST_DIR },
@@ -109,6 +113,7 @@ export function parseTrainArgs(args: string[]): TrainConfig | 'help' {
     batchSize: positive('batch-size', v['batch-size']!, true),
     lr: positive('lr', v.lr!, false),
     optimizer: choice('optimizer', v.optimizer!, OPTIMIZERS),
+    schedule: choice('schedule', v.schedule!, SCHEDULES),
     seed,
     out: resolve(v.out ?? join('runs', dataset)),
     dataDir: v['data-dir']!,
@@ -189,13 +194,17 @@ export function runTrain(
   const model = buildModel(inputs, config, data.classes);
   const arch = [inputs, ...config.hidden, data.classes].join('-');
   log(
-    `nabla train: ${config.dataset} (${data.train.x.shape[0]} train / ${data.test.x.shape[0]} test), MLP ${arch} (${config.activation}), ${config.optimizer} lr ${config.lr}, batch ${config.batchSize}, ${config.epochs} epochs`,
+    `nabla train: ${config.dataset} (${data.train.x.shape[0]} train / ${data.test.x.shape[0]} test), MLP ${arch} (${config.activation}), ${config.optimizer} lr ${config.lr}${config.schedule === 'cosine' ? ' (cosine)' : ''}, batch ${config.batchSize}, ${config.epochs} epochs`,
   );
   const lossFn = new nb.nn.CrossEntropyLoss();
+  const optimizer = makeOptimizer(model, config);
   const history = nb.fit(model, {
     epochs: config.epochs,
     lossFn: (p, y) => lossFn.forward(p, y),
-    optimizer: makeOptimizer(model, config),
+    optimizer,
+    ...(config.schedule === 'cosine' && {
+      scheduler: new nb.optim.CosineAnnealingLR(optimizer, config.epochs),
+    }),
     train: new nb.data.DataLoader(new nb.data.TensorDataset(data.train.x, data.train.y), {
       batchSize: config.batchSize,
       shuffle: true,

@@ -1,26 +1,25 @@
 /**
  * Graph passes over a plan (dead code is already gone: plans are pruned to the fetches):
  * - cse: a step with the same op, inputs and attributes as an earlier one reuses its value;
- * - constantFolding: steps whose inputs are all constants run once, when the plan is built;
  * - fusion: chains of elementwise steps whose intermediate values have no other reader become one
  *   generated kernel (sigmoid(matmul(x, w) + b) → matmul + one kernel);
  * - bufferReuse (in Session.execute): each intermediate value is freed after its last reader.
  * Each pass keeps the plan's values equal to running every node as built (tested on the op table).
+ * Constant folding needs no pass: an op whose inputs are all constants (eager tensors) runs when it
+ * is built, so a constant subexpression enters the graph as one captured constant.
  */
 import { broadcastShapes } from '../core/shape.js';
 import type { FusedExpr } from '../backends/backend.js';
 import type { AnyOp, TapeNode } from '../ops/define.js';
-import { noGrad } from '../engine/grad-mode.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Plan, Step } from './plan.js';
 
-export type PassName = 'cse' | 'constantFolding' | 'fusion';
-export const ALL_PASSES: readonly PassName[] = ['cse', 'constantFolding', 'fusion'];
+export type PassName = 'cse' | 'fusion';
+export const ALL_PASSES: readonly PassName[] = ['cse', 'fusion'];
 
 export function optimize(plan: Plan, passes: readonly PassName[] = ALL_PASSES): Plan {
   let result = plan;
   if (passes.includes('cse')) result = eliminateCommonSubexpressions(result);
-  if (passes.includes('constantFolding')) result = foldConstants(result);
   if (passes.includes('fusion')) result = fuseElementwise(result);
   return result;
 }
@@ -54,21 +53,6 @@ export function eliminateCommonSubexpressions(plan: Plan): Plan {
     steps.push(step);
   }
   return { ...plan, steps };
-}
-
-export function foldConstants(plan: Plan): Plan {
-  const leaves = new Map(plan.leaves);
-  const isConstant = (t: Tensor): boolean => leaves.get(t)?.kind === 'constant';
-  const steps: Step[] = [];
-  for (const step of plan.steps) {
-    if (step.inputs.length > 0 && step.inputs.every(isConstant)) {
-      const value = noGrad(() =>
-        step.run(step.inputs.map((t) => (leaves.get(t) as { value: Tensor }).value)),
-      );
-      leaves.set(step.output, { kind: 'constant', name: `${step.label}_folded`, value });
-    } else steps.push(step);
-  }
-  return { ...plan, leaves, steps };
 }
 
 /** Ops the fuser may merge: elementwise, with float or bool results (integer ops round). */
@@ -128,29 +112,32 @@ export function fuseElementwise(plan: Plan): Plan {
     }
     const inputs: Tensor[] = [];
     const labels: string[] = [];
-    const local = new Set<Step>();
+    const local = new Map<Step, FusedExpr>();
     const build = (s: Step): FusedExpr => {
       labels.push(s.label);
-      return {
+      const expr: FusedExpr = {
         op: s.label,
         args: s.inputs.map((t): FusedExpr => {
           const inner = absorbable(t);
           if (inner) {
+            // A value read twice by one step (x * x) is built once.
+            const built = local.get(inner) ?? build(inner);
             absorbed.add(inner);
-            local.add(inner);
-            return build(inner);
+            local.set(inner, built);
+            return built;
           }
           if (!inputs.includes(t)) inputs.push(t);
           return { input: inputs.indexOf(t) };
         }),
       };
+      return expr;
     };
     const expr = build(step);
     const backend = step.output.backend;
     const kernel = backend.fuse?.(expr, inputs.length);
     if (!kernel) {
       // The backend cannot fuse these ops: keep the original steps.
-      for (const s of local) absorbed.delete(s);
+      for (const s of local.keys()) absorbed.delete(s);
       steps.push(step);
       continue;
     }

@@ -1,0 +1,222 @@
+/** Graph mode beyond the op table: the lecture's TF1 program, errors, passes, dumps. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import * as tf1 from '../src/tf1.js';
+import * as nb from '../src/index.js';
+
+describe("the lecture's TF1 program", () => {
+  test('placeholders, Variables, sigmoid layers, MSE, Adam minimize, sess.run per mini-batch', () => {
+    tf1.manualSeed(0);
+    const graph = tf1.resetDefaultGraph();
+    const [nInput, nHidden, nOutput] = [2, 8, 1];
+    const X = tf1.placeholder('float32', [null, nInput]);
+    const Y = tf1.placeholder('float32', [null, nOutput]);
+    const w1 = new tf1.Variable(tf1.randomNormal([nInput, nHidden]));
+    const w2 = new tf1.Variable(tf1.randomNormal([nHidden, nOutput]));
+    const b1 = new tf1.Variable(tf1.randomNormal([nHidden]));
+    const b2 = new tf1.Variable(tf1.randomNormal([nOutput]));
+    const layer1 = tf1.sigmoid(tf1.add(tf1.matmul(X, w1), b1));
+    const layer2 = tf1.sigmoid(tf1.add(tf1.matmul(layer1, w2), b2));
+    const lossOp = tf1.reduceMean(tf1.square(tf1.subtract(layer2, Y)));
+    assert.deepEqual(layer2.shape, [-1, 1], 'the batch dimension stays unknown');
+    const trainOp = new tf1.train.AdamOptimizer(0.05).minimize(lossOp);
+    const sess = new tf1.Session();
+    sess.run(tf1.globalVariablesInitializer());
+    const xs = [
+      [0, 0],
+      [0, 1],
+      [1, 0],
+      [1, 1],
+    ];
+    const ys = [[0], [1], [1], [0]];
+    let first = NaN;
+    let last = NaN;
+    for (let epoch = 0; epoch < 400; epoch++) {
+      for (const batch of [
+        [0, 1],
+        [2, 3],
+      ]) {
+        const feeds = new Map([
+          [X, batch.map((i) => xs[i]!)],
+          [Y, batch.map((i) => ys[i]!)],
+        ]);
+        const [, loss] = sess.run([trainOp, lossOp], feeds);
+        last = loss.item();
+        if (Number.isNaN(first)) first = last;
+      }
+    }
+    assert.ok(last < 0.01 && last < first / 10, `loss ${first} → ${last}`);
+    const predictions = sess.run(layer2, new Map([[X, xs]])).toArray() as number[][];
+    assert.deepEqual(
+      predictions.map(([p]) => Math.round(p!)),
+      [0, 1, 1, 0],
+    );
+    assert.equal(graph.nodes.length > 10, true);
+  });
+});
+
+describe('graph construction and Session errors', () => {
+  test('an incompatible matmul throws when the node is built, naming shapes and the line', () => {
+    const g = new tf1.Graph();
+    const X = tf1.placeholder('float32', [null, 3], 'X', g);
+    assert.throws(
+      () => tf1.matmul(X, tf1.zeros([4, 2])),
+      /matmul: shapes \[-1, 3\] and \[4, 2\] cannot be multiplied \(3 ≠ 4\) \(at .*tf1\.test\.(ts|js):\d+/,
+    );
+    assert.throws(
+      () => tf1.add(X, tf1.zeros([2])),
+      /Add: shapes \[-1, 3\] and \[2\] cannot be broadcast/,
+    );
+  });
+
+  test('a symbolic tensor has no value outside a session', () => {
+    const X = tf1.placeholder('float32', [2], 'X', new tf1.Graph());
+    assert.throws(
+      () => X.dataSync(),
+      /symbolic tensor of a graph, with no value outside a session: evaluate it with sess.run/,
+    );
+    assert.throws(() => tf1.mul(X, 2).item(), /symbolic tensor/);
+  });
+
+  test('missing, mistyped and misshaped feeds name the placeholder', () => {
+    const g = new tf1.Graph();
+    const X = tf1.placeholder('float32', [null, 2], 'images', g);
+    const y = tf1.sum(X);
+    const sess = new tf1.Session(g);
+    assert.throws(
+      () => sess.run(y),
+      /placeholder 'images' \(float32 \[\?, 2\]\) needs a value: add it to the feeds/,
+    );
+    assert.throws(
+      () => sess.run(y, new Map([[X, nb.ones([3, 2], { dtype: 'float64' })]])),
+      /placeholder 'images' \(float32 \[\?, 2\]\) was fed float64 values/,
+    );
+    assert.throws(
+      () => sess.run(y, new Map([[X, [[1, 2, 3]]]])),
+      /placeholder 'images' \(float32 \[\?, 2\]\) was fed a value of shape \[1, 3\]/,
+    );
+    assert.equal(
+      sess
+        .run(
+          y,
+          new Map([
+            [
+              X,
+              [
+                [1, 2],
+                [3, 4],
+              ],
+            ],
+          ]),
+        )
+        .item(),
+      10,
+    );
+  });
+
+  test('an uninitialised variable is reported by name', () => {
+    const g = new tf1.Graph();
+    const v = new tf1.Variable(nb.ones([2]), { name: 'weights', graph: g });
+    assert.throws(
+      () => new tf1.Session(g).run(tf1.mul(v, 2)),
+      /variable 'weights' is not initialized: run globalVariablesInitializer\(\)/,
+    );
+  });
+
+  test('assign updates a variable after the run computed its fetches from the old value', () => {
+    const g = new tf1.Graph();
+    const v = new tf1.Variable(nb.tensor([1, 2]), { graph: g });
+    const doubled = tf1.mul(v, 2);
+    const update = tf1.assign(v, doubled);
+    const sess = new tf1.Session(g);
+    sess.run(v.initializer);
+    const [, before] = sess.run([update, doubled]);
+    assert.deepEqual(before.toArray(), [2, 4]);
+    assert.deepEqual(sess.run(v).toArray(), [2, 4]);
+  });
+
+  test('gradients are null for tensors the output does not depend on; registerGradient applies', () => {
+    const g = new tf1.Graph();
+    const x = tf1.placeholder('float32', [3], 'x', g);
+    const z = tf1.placeholder('float32', [3], 'z', g);
+    const [dx, dz] = tf1.gradients(tf1.sum(tf1.neg(x)), [x, z]);
+    assert.equal(dz, null);
+    const sess = new tf1.Session(g);
+    assert.deepEqual(sess.run(dx!, new Map([[x, [1, 2, 3]]])).toArray(), [-1, -1, -1]);
+    const custom = nb.customOp({
+      name: 'TF1Doubler',
+      forward: (t) => t.mul(2),
+      backward: (_op, dy) => [dy.mul(2)],
+      infer: ([t]) => ({ shape: t!.shape, dtype: t!.dtype }),
+    });
+    tf1.registerGradient('TF1Doubler', (_op, dy: nb.Tensor) => [tf1.mul(dy, 100)]);
+    const [dc] = tf1.gradients(tf1.sum(custom(x)), [x]);
+    assert.deepEqual(sess.run(dc!, new Map([[x, [1, 2, 3]]])).toArray(), [100, 100, 100]);
+  });
+});
+
+/** 2·3 of two constants was computed when built: the graph holds it as one constant, 6. */
+function holdsFoldedScale(g: tf1.Graph): boolean {
+  return [...g.leaves.values()].some(
+    (leaf) => leaf.kind === 'constant' && leaf.value.size === 1 && leaf.value.item() === 6,
+  );
+}
+
+describe('graph passes', () => {
+  function build() {
+    const g = new tf1.Graph();
+    const x = tf1.placeholder('float32', [null, 4], 'x', g);
+    const w = new tf1.Variable(nb.randn([4, 3]), { graph: g });
+    const b = new tf1.Variable(nb.randn([3]), { graph: g });
+    const scale = tf1.mul(tf1.constant(2), tf1.constant(3)); // constants only: computed now
+    const h1 = tf1.sigmoid(tf1.add(tf1.matmul(x, w), b));
+    const h2 = tf1.sigmoid(tf1.add(tf1.matmul(x, w), b)); // the same again: CSE
+    const out = tf1.mul(tf1.add(h1, h2), scale);
+    return { g, x, out };
+  }
+
+  test('all passes keep the value and shrink the plan', () => {
+    const feeds = (x: nb.Tensor) => new Map([[x, nb.randn([5, 4])]]);
+    nb.manualSeed(3);
+    const a = build();
+    const plain = new tf1.Session(a.g, { passes: [] });
+    const optimized = new tf1.Session(a.g);
+    plain.run(tf1.globalVariablesInitializer(a.g));
+    optimized.run(tf1.globalVariablesInitializer(a.g));
+    // Both sessions must see the same variable values.
+    const initial = plain.valueOf(
+      [...a.g.leaves.keys()].find((t) => t instanceof tf1.Variable) as tf1.Variable,
+    );
+    assert.ok(initial);
+    const f = feeds(a.x);
+    const expected = plain.run(a.out, f).dataSync();
+    const actual = optimized.run(a.out, f).dataSync();
+    expected.forEach((e, i) => assert.ok(Math.abs(actual[i]! - e) <= 1e-6 * Math.abs(e) + 1e-7));
+    const steps = (s: tf1.Session) =>
+      (s as unknown as { plans: Map<string, { steps: { label: string }[] }> }).plans;
+    const plainSteps = [...steps(plain).values()].at(-1)!.steps.map((s) => s.label);
+    const optimizedSteps = [...steps(optimized).values()].at(-1)!.steps.map((s) => s.label);
+    assert.equal(holdsFoldedScale(a.g), true);
+    assert.deepEqual(plainSteps, [
+      'MatMul',
+      'Add',
+      'Sigmoid',
+      'MatMul',
+      'Add',
+      'Sigmoid',
+      'Add',
+      'Mul',
+    ]);
+    // CSE drops the second branch; fusion merges the elementwise chain after the matmul.
+    assert.deepEqual(optimizedSteps, ['MatMul', 'Fused(Add, Sigmoid, Add, Mul)']);
+  });
+
+  test('the graph dumps as text and as Graphviz DOT', () => {
+    const { g } = build();
+    assert.match(g.toString(), /x = placeholder : \[\?, 4\] float32/);
+    assert.match(g.toString(), /MatMul_0 = MatMul\(x, Variable\) : \[\?, 3\] float32/);
+    const dot = g.toDot();
+    assert.match(dot, /^digraph G \{/);
+    assert.match(dot, /"x" -> "MatMul_0" \[label="\[\?, 4\]"\];/);
+  });
+});
