@@ -1,7 +1,7 @@
 /** Ops that select or combine by position: cat, gather, scatterAdd. */
 import { promoteTypes } from '../../core/dtype.js';
 import { formatShape, opError } from '../../core/errors.js';
-import { normalizeDim, type Shape } from '../../core/shape.js';
+import { normalizeDim, UNKNOWN, type Shape } from '../../core/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { bind, defineOp, type TensorMeta } from '../define.js';
 import { checkTensor } from '../operands.js';
@@ -84,8 +84,10 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
 const scatterAddOp = defineOp<'ScatterAdd'>({
   name: 'ScatterAdd',
   infer: ([index, src], { dim, shape }) => {
-    checkIndex('scatterAdd', { shape, dtype: src!.dtype }, dim, index!, false);
-    return { shape, dtype: src!.dtype };
+    // Sizes unknown when the graph was built (other than along `dim`) are the index's.
+    const resolved = shape.map((d, i) => (d === UNKNOWN && i !== dim ? index!.shape[i]! : d));
+    checkIndex('scatterAdd', { shape: resolved, dtype: src!.dtype }, dim, index!, false);
+    return { shape: resolved, dtype: src!.dtype };
   },
   vjp: ({ inputs: [index], attrs: { dim } }, dy) => [null, ops.gather(dy, dim, index!)],
 });
