@@ -106,4 +106,11 @@ export {
 } from './train/callbacks.js';
 export { fit, evaluate, type FitOptions, type Evaluation, type LossFn } from './train/fit.js';
 export { save, load, serialize, deserialize } from './io/safetensors.js';
-export { lineChart, type Series, type ChartOptions } from './viz/plot.js';
+export * as viz from './viz/index.js';
+export {
+  explain,
+  type Explanation,
+  type ExplainOptions,
+  type NodeStep,
+  type EdgeStep,
+} from './explain/explain.js';

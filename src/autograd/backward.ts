@@ -33,7 +33,7 @@ export function sumTo(grad: Tensor, shape: Shape): Tensor {
 }
 
 /** Nodes reachable from `roots`, ordered so that every node comes before the nodes it consumes. */
-function topologicalOrder(roots: readonly TapeNode[]): TapeNode[] {
+export function topologicalOrder(roots: readonly TapeNode[]): TapeNode[] {
   const postOrder: TapeNode[] = [];
   const visited = new Set<TapeNode>();
   const stack: [TapeNode, number][] = roots.map((r) => [r, 0]);

@@ -7,7 +7,17 @@ import type { DType } from '../core/dtype.js';
 import type { Shape } from '../core/shape.js';
 
 export type UnaryName =
-  'Neg' | 'Exp' | 'Log' | 'Sqrt' | 'Abs' | 'Sign' | 'Round' | 'Tanh' | 'Sigmoid' | 'Relu';
+  | 'Neg'
+  | 'Square'
+  | 'Exp'
+  | 'Log'
+  | 'Sqrt'
+  | 'Abs'
+  | 'Sign'
+  | 'Round'
+  | 'Tanh'
+  | 'Sigmoid'
+  | 'Relu';
 export type BinaryName =
   | 'Add'
   | 'Sub'

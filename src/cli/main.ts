@@ -9,7 +9,7 @@ Commands:
   train    train an MLP classifier (nabla train --help)
 `;
 
-function main(argv: string[]): number {
+async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '-h' || command === '--help') {
     process.stdout.write(USAGE);
@@ -25,7 +25,7 @@ function main(argv: string[]): number {
       process.stdout.write(TRAIN_HELP);
       return 0;
     }
-    runTrain(config);
+    await runTrain(config);
     return 0;
   } catch (error) {
     if (error instanceof UsageError) {
@@ -40,4 +40,4 @@ function main(argv: string[]): number {
   }
 }
 
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2));

@@ -19,8 +19,9 @@ Options:
   --optimizer NAME    sgd | adam | adamw                                        (default adam)
   --schedule NAME     cosine (lr annealed to 0 over the epochs) | none          (default cosine)
   --seed N            seed for initialisation, shuffling and splits             (default 0)
-  --out DIR           where to write model.safetensors, history.json and
-                      loss-curve.svg                                            (default runs/<dataset>)
+  --out DIR           where to write model.safetensors, history.json, the loss
+                      curve and, for 2-D sets, the decision regions (SVG + PNG)
+                                                                                (default runs/<dataset>)
   --data-dir DIR      Fashion-MNIST IDX directory         (default ${nb.datasets.FASHION_MNIST_DIR})
   -h, --help          show this help
 `;
@@ -183,10 +184,10 @@ export interface TrainResult {
   files: string[];
 }
 
-export function runTrain(
+export async function runTrain(
   config: TrainConfig,
   log: (line: string) => void = console.log,
-): TrainResult {
+): Promise<TrainResult> {
   nb.manualSeed(config.seed);
   const started = performance.now();
   const data = loadData(config);
@@ -219,25 +220,35 @@ export function runTrain(
   });
   const testAccuracy = history.epochs.at(-1)!['testAccuracy']!;
   mkdirSync(config.out, { recursive: true });
-  const files = [
-    join(config.out, 'model.safetensors'),
-    join(config.out, 'history.json'),
-    join(config.out, 'loss-curve.svg'),
+  const files: string[] = [];
+  const write = (name: string, bytes: Uint8Array | string): void => {
+    const path = join(config.out, name);
+    writeFileAtomic(path, bytes);
+    files.push(path);
+  };
+  const modelPath = join(config.out, 'model.safetensors');
+  const metadata = { architecture: arch, activation: config.activation, dataset: config.dataset };
+  nb.save(model.stateDict(), modelPath, metadata);
+  files.push(modelPath);
+  write('history.json', JSON.stringify({ config, history }, null, 2) + '\n');
+  const losses = [
+    { name: 'train loss', values: history.series('trainLoss') },
+    { name: 'test loss', values: history.series('testLoss') },
   ];
-  nb.save(model.stateDict(), files[0]!, {
-    architecture: arch,
-    activation: config.activation,
-    dataset: config.dataset,
-  });
-  writeFileAtomic(files[1]!, JSON.stringify({ config, history }, null, 2) + '\n');
-  const chart = nb.lineChart(
-    [
-      { name: 'train loss', values: history.series('trainLoss') },
-      { name: 'test loss', values: history.series('testLoss') },
-    ],
-    { title: `${config.dataset}: MLP ${arch}`, yLabel: 'cross-entropy loss' },
-  );
-  writeFileAtomic(files[2]!, chart);
+  const title = `${config.dataset}: MLP ${arch}`;
+  const pictures: [string, string][] = [
+    ['loss-curve', nb.viz.lineChart(losses, { title, yLabel: 'cross-entropy loss' })],
+  ];
+  if (inputs === 2) {
+    const regions = nb.viz.decisionBoundary((x) => model.forward(x), data.test.x, data.test.y, {
+      title: `${title}, test accuracy ${testAccuracy.toFixed(3)}`,
+    });
+    pictures.push(['decision-boundary', regions]);
+  }
+  for (const [name, svg] of pictures) {
+    write(`${name}.svg`, svg);
+    write(`${name}.png`, await nb.viz.svgToPng(svg));
+  }
   log(
     `test accuracy: ${testAccuracy.toFixed(4)}   (${((performance.now() - started) / 1000).toFixed(1)} s in all)`,
   );

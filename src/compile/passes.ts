@@ -10,7 +10,7 @@
  */
 import { broadcastShapes } from '../core/shape.js';
 import type { FusedExpr } from '../backends/backend.js';
-import type { AnyOp, TapeNode } from '../ops/define.js';
+import type { TapeNode } from '../ops/define.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Plan, Step } from './plan.js';
 
@@ -59,37 +59,8 @@ export function eliminateCommonSubexpressions(plan: Plan): Plan {
 function fusible(step: Step): step is Step & { node: TapeNode } {
   const node = step.node;
   if (!node || node.op.kind !== 'kernel') return false;
-  const elementwiseOp = node.inputs.length <= 3 && isElementwise(node.op);
-  return elementwiseOp && step.output.dtype !== 'int32';
+  return node.op.elementwise === true && step.output.dtype !== 'int32';
 }
-
-const ELEMENTWISE = new Set([
-  'Neg',
-  'Exp',
-  'Log',
-  'Sqrt',
-  'Abs',
-  'Sign',
-  'Round',
-  'Tanh',
-  'Sigmoid',
-  'Relu',
-  'Add',
-  'Sub',
-  'Mul',
-  'Div',
-  'Pow',
-  'Maximum',
-  'Minimum',
-  'Equal',
-  'NotEqual',
-  'Less',
-  'LessEqual',
-  'Greater',
-  'GreaterEqual',
-  'Where',
-]);
-const isElementwise = (op: AnyOp): boolean => ELEMENTWISE.has(op.name);
 
 export function fuseElementwise(plan: Plan): Plan {
   const readers = new Map<Tensor, number>();

@@ -56,6 +56,8 @@ interface InferredOp<Attrs> extends OpBase<Attrs> {
 export interface KernelOp<N extends PrimitiveName> extends InferredOp<PrimitiveAttrs[N]> {
   readonly name: N;
   readonly kind: 'kernel';
+  /** Elementwise over broadcast inputs: graph fusion may merge chains of such ops. */
+  readonly elementwise?: boolean;
 }
 
 /** An op that only re-strides its input (reshape, permute, expand, slice). */

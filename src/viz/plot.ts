@@ -1,4 +1,9 @@
-/** Line charts as standalone SVG (loss and accuracy curves), with no dependencies. */
+/** Plots as standalone SVG, with no dependencies: line charts (loss curves), decision regions. */
+import { noGrad } from '../engine/grad-mode.js';
+import { argmax } from '../ops/index.js';
+import { tensor } from '../tensor/create.js';
+import type { Tensor } from '../tensor/tensor.js';
+
 export interface Series {
   name: string;
   values: readonly number[];
@@ -86,6 +91,80 @@ export function lineChart(series: readonly Series[], options: ChartOptions = {})
     );
     parts.push(`<text x="${width - m.right - 124}" y="${ly + 4}">${escape(s.name)}</text>`);
   });
+  parts.push('</svg>');
+  return parts.join('\n');
+}
+
+const REGION_COLORS = ['#c6dbef', '#fdd0a2', '#c7e9c0', '#fcbba1', '#dadaeb'];
+const POINT_COLORS = ['#08519c', '#d94801', '#238b45', '#cb181d', '#6a51a3'];
+
+export interface BoundaryOptions {
+  title?: string;
+  /** Grid cells per side. */
+  resolution?: number;
+  width?: number;
+  height?: number;
+}
+
+/** Predicted class per row: argmax of [N, C] scores, or probability ≥ 0.5 for [N] / [N, 1]. */
+function classesOf(scores: Tensor): ArrayLike<number> {
+  if (scores.ndim === 2 && scores.shape[1]! > 1) return argmax(scores, 1).dataSync();
+  return Array.from(scores.contiguous().dataSync(), (p) => (p >= 0.5 ? 1 : 0));
+}
+
+/**
+ * A 2-D classifier's decision regions over its data: the plane coloured by predicted class, the
+ * points (x [N, 2]) coloured by their labels y [N].
+ */
+export function decisionBoundary(
+  predict: (x: Tensor) => Tensor,
+  x: Tensor,
+  y: Tensor,
+  options: BoundaryOptions = {},
+): string {
+  const { title = '', resolution = 80, width = 420, height = 420 } = options;
+  const points = x.contiguous().dataSync();
+  const labels = y.contiguous().dataSync();
+  let [x0, x1, y0, y1] = [Infinity, -Infinity, Infinity, -Infinity];
+  for (let i = 0; i < points.length; i += 2) {
+    [x0, x1] = [Math.min(x0, points[i]!), Math.max(x1, points[i]!)];
+    [y0, y1] = [Math.min(y0, points[i + 1]!), Math.max(y1, points[i + 1]!)];
+  }
+  const pad = 0.1 * Math.max(x1 - x0, y1 - y0, 1e-6);
+  [x0, x1, y0, y1] = [x0 - pad, x1 + pad, y0 - pad, y1 + pad];
+  const grid = new Float32Array(resolution * resolution * 2);
+  for (let r = 0; r < resolution; r++) {
+    for (let c = 0; c < resolution; c++) {
+      grid[2 * (r * resolution + c)] = x0 + ((c + 0.5) * (x1 - x0)) / resolution;
+      grid[2 * (r * resolution + c) + 1] = y1 - ((r + 0.5) * (y1 - y0)) / resolution;
+    }
+  }
+  const predicted = classesOf(
+    noGrad(() => predict(tensor(grid, { shape: [resolution * resolution, 2] }))),
+  );
+  const top = title ? 28 : 4;
+  const [cw, ch] = [width / resolution, (height - top) / resolution];
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="13">`,
+    `<rect width="${width}" height="${height}" fill="white"/>`,
+  ];
+  if (title)
+    parts.push(`<text x="${width / 2}" y="19" text-anchor="middle">${escape(title)}</text>`);
+  for (let r = 0; r < resolution; r++) {
+    for (let c = 0; c < resolution; c++) {
+      const color = REGION_COLORS[predicted[r * resolution + c]! % REGION_COLORS.length];
+      parts.push(
+        `<rect x="${(c * cw).toFixed(2)}" y="${(top + r * ch).toFixed(2)}" width="${(cw + 0.3).toFixed(2)}" height="${(ch + 0.3).toFixed(2)}" fill="${color}"/>`,
+      );
+    }
+  }
+  for (let i = 0; i < labels.length; i++) {
+    const px = ((points[2 * i]! - x0) / (x1 - x0)) * width;
+    const py = top + ((y1 - points[2 * i + 1]!) / (y1 - y0)) * (height - top);
+    parts.push(
+      `<circle cx="${px.toFixed(1)}" cy="${py.toFixed(1)}" r="3" fill="${POINT_COLORS[labels[i]! % POINT_COLORS.length]}" stroke="white" stroke-width="0.6"/>`,
+    );
+  }
   parts.push('</svg>');
   return parts.join('\n');
 }

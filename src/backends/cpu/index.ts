@@ -18,6 +18,7 @@ import { FOLDS, reduceKernel } from './reduce.js';
 /** Each elementwise primitive as one JS expression over its operands a, b (c). */
 const UNARY_ARITY = {
   Neg: 1,
+  Square: 1,
   Exp: 1,
   Log: 1,
   Sqrt: 1,
@@ -32,6 +33,7 @@ const UNARY_ARITY = {
 /** Each elementwise primitive as one JS expression over its operands a, b (c). */
 const EXPRESSIONS: Record<UnaryName | BinaryName, string> = {
   Neg: '-a',
+  Square: 'a * a',
   Exp: 'Math.exp(a)',
   Log: 'Math.log(a)',
   Sqrt: 'Math.sqrt(a)',

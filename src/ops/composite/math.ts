@@ -11,11 +11,6 @@ import { countAlong, max, reduceDims, sum } from '../primitives/reduce.js';
 import { expand, expandAs, reshape } from '../primitives/views.js';
 import { gather } from '../primitives/indexing.js';
 
-/** x². */
-export function square(x: Tensor): Tensor {
-  return mul(x, x);
-}
-
 /** Mean of all elements, or along `dim`. */
 export function mean(x: Tensor, dim?: number | readonly number[], keepdim = false): Tensor {
   checkTensor('mean', x);

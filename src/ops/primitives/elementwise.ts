@@ -21,6 +21,7 @@ const boolean: Rule = () => 'bool';
 function unaryOp(name: UnaryName, rule: Rule, vjp: Vjp<Record<string, never>>) {
   const op = defineOp<typeof name>({
     name,
+    elementwise: true,
     infer: ([x]) => ({ shape: x!.shape, dtype: rule(x!.dtype) }),
     vjp,
   });
@@ -30,6 +31,7 @@ function unaryOp(name: UnaryName, rule: Rule, vjp: Vjp<Record<string, never>>) {
 function binaryOp(name: BinaryName, rule: Rule, vjp?: Vjp<Record<string, never>>) {
   const op: KernelOp<typeof name> = defineOp<typeof name>({
     name,
+    elementwise: true,
     infer: ([a, b]: readonly TensorMeta[]) => ({
       shape: broadcastShapes(name, [a!.shape, b!.shape]),
       dtype: rule(promoteTypes(a!.dtype, b!.dtype)),
@@ -42,6 +44,10 @@ function binaryOp(name: BinaryName, rule: Rule, vjp?: Vjp<Record<string, never>>
 const zeroGrad: Vjp = ({ inputs }) => [ops.filledAs(0, inputs[0]!)];
 
 export const neg = unaryOp('Neg', arithmetic, (_, dy) => [ops.neg(dy)]);
+/** x², whose derivative is 2x. */
+export const square = unaryOp('Square', arithmetic, ({ inputs: [x] }, dy) => [
+  ops.mul(dy, ops.mul(x!, 2)),
+]);
 export const exp = unaryOp('Exp', floating, ({ output }, dy) => [ops.mul(dy, output)]);
 export const log = unaryOp('Log', floating, ({ inputs: [x] }, dy) => [ops.div(dy, x!)]);
 export const sqrt = unaryOp('Sqrt', floating, ({ output }, dy) => [
@@ -107,6 +113,7 @@ export const ge = binaryOp('GreaterEqual', boolean);
 
 const whereOp = defineOp<'Where'>({
   name: 'Where',
+  elementwise: true,
   infer: ([c, a, b]) => ({
     shape: broadcastShapes('Where', [c!.shape, a!.shape, b!.shape]),
     dtype: promoteTypes(a!.dtype, b!.dtype),

@@ -1,0 +1,11 @@
+/** nb.viz: graph pictures, plots, and SVG/PNG rendering. */
+export { graph, type GraphOptions, type GraphPicture } from './graph.js';
+export {
+  lineChart,
+  decisionBoundary,
+  ticks,
+  type Series,
+  type ChartOptions,
+  type BoundaryOptions,
+} from './plot.js';
+export { dotToSvg, svgToPng, type PngOptions } from './render.js';
