@@ -11,6 +11,7 @@ const WORKLOADS: Record<string, string[]> = {
   dispatch: ['dispatch'],
   W5: ['w5-elementwise'],
   W4: ['w4-xor'],
+  'W4-graph': ['w4-graph'],
   W2: ['mlp', 'W2'],
   W3: ['mlp', 'W3'],
 };
