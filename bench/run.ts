@@ -6,9 +6,11 @@ import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
-/** Name → [script, ...arguments]. */
+/** Name → [script, ...arguments]; a `KEY=value` argument sets an environment variable. */
 const WORKLOADS: Record<string, string[]> = {
   dispatch: ['dispatch'],
+  'W1-js': ['w1-matmul', 'NABLA_CPU_KERNELS=js'],
+  W1: ['w1-matmul'],
   W5: ['w5-elementwise'],
   W4: ['w4-xor'],
   'W4-graph': ['w4-graph'],
@@ -22,7 +24,12 @@ console.log(`nabla bench — ${new Date().toISOString()} — ${cpu}, Node ${proc
 for (const [name, [script, ...args]] of Object.entries(WORKLOADS)) {
   if (only.length > 0 && !only.includes(name)) continue;
   const path = fileURLToPath(new URL(`./workloads/${script}.js`, import.meta.url));
-  const output = execFileSync(process.execPath, [path, ...args], { encoding: 'utf8' });
+  const env = {
+    ...process.env,
+    ...Object.fromEntries(args.filter((a) => a.includes('=')).map((a) => a.split('='))),
+  };
+  const argv = args.filter((a) => !a.includes('='));
+  const output = execFileSync(process.execPath, [path, ...argv], { encoding: 'utf8', env });
   const result = JSON.parse(output.trim().split('\n').pop()!) as Record<string, number | string>;
   const figures = Object.entries(result)
     .filter(([k]) => k !== 'workload')

@@ -29,7 +29,11 @@ export async function main(options: ExampleOptions = {}) {
   for (const [name, widths] of models) {
     const model = mlp(widths);
     const opt = new nb.optim.Adam(model.parameters(), { lr: 0.02 });
-    const loader = new nb.data.DataLoader(new nb.data.TensorDataset(x, target), { batchSize: 32, shuffle: true, seed: 0 });
+    const loader = new nb.data.DataLoader(new nb.data.TensorDataset(x, target), {
+      batchSize: 32,
+      shuffle: true,
+      seed: 0,
+    });
     for (let epoch = 0; epoch < (options.quick ? 60 : 150); epoch++) {
       for (const [xb, yb] of loader) {
         const loss = nb.nn.functional.bce(model.forward(xb!), yb!);
@@ -40,7 +44,9 @@ export async function main(options: ExampleOptions = {}) {
     }
     const accuracy = nb.noGrad(() => nb.metrics.accuracy(model.forward(x), target));
     const file = name.replace(/[^a-z0-9]+/gi, '-').toLowerCase();
-    const svg = nb.viz.decisionBoundary((p) => model.forward(p), x, y, { title: `${name}: accuracy ${accuracy.toFixed(3)}` });
+    const svg = nb.viz.decisionBoundary((p) => model.forward(p), x, y, {
+      title: `${name}: accuracy ${accuracy.toFixed(3)}`,
+    });
     const picture = await savePicture(options, `boundary-${file}`, svg);
     log(`${name.padEnd(20)} training accuracy ${accuracy.toFixed(3)}   ${picture}`);
     results.push({ name, accuracy, picture });

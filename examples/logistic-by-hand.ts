@@ -38,8 +38,12 @@ export function main(options: ExampleOptions = {}) {
   }
   const byHand = [...(w.toArray() as number[][]).flat(), b.item()];
   const byAutograd = [...(wa.toArray() as number[][]).flat(), ba.item()];
-  log(`by hand:     w = [${byHand.slice(0, 2).map((v) => v.toFixed(6))}], b = ${byHand[2]!.toFixed(6)}`);
-  log(`by autograd: w = [${byAutograd.slice(0, 2).map((v) => v.toFixed(6))}], b = ${byAutograd[2]!.toFixed(6)}`);
+  log(
+    `by hand:     w = [${byHand.slice(0, 2).map((v) => v.toFixed(6))}], b = ${byHand[2]!.toFixed(6)}`,
+  );
+  log(
+    `by autograd: w = [${byAutograd.slice(0, 2).map((v) => v.toFixed(6))}], b = ${byAutograd[2]!.toFixed(6)}`,
+  );
   return { byHand, byAutograd };
 }
 

@@ -19,7 +19,11 @@ export function main(options: ExampleOptions = {}) {
   );
   const lossFn = new nb.nn.CrossEntropyLoss();
   const optimizer = new nb.optim.Adam(model.parameters(), { lr: 0.01 });
-  const loader = new nb.data.DataLoader(new nb.data.TensorDataset(x, y), { batchSize: 32, shuffle: true, seed: 0 });
+  const loader = new nb.data.DataLoader(new nb.data.TensorDataset(x, y), {
+    batchSize: 32,
+    shuffle: true,
+    seed: 0,
+  });
   const losses: nb.Tensor[] = [];
   let accuracy = 0;
   for (let epoch = 1; epoch <= (options.quick ? 60 : 200); epoch++) {
@@ -31,9 +35,16 @@ export function main(options: ExampleOptions = {}) {
       losses.push(loss.detach()); // keep the number, drop the graph
     }
     accuracy = nb.noGrad(() => nb.metrics.accuracy(model.forward(x), y));
-    if (epoch % 20 === 0) log(`epoch ${epoch}: last loss ${losses.at(-1)!.item().toFixed(4)}, accuracy ${accuracy.toFixed(3)}`);
+    if (epoch % 20 === 0)
+      log(
+        `epoch ${epoch}: last loss ${losses.at(-1)!.item().toFixed(4)}, accuracy ${accuracy.toFixed(3)}`,
+      );
   }
-  return { accuracy, lastLoss: losses.at(-1)!.item(), lossesRequireGrad: losses.some((l) => l.requiresGrad) };
+  return {
+    accuracy,
+    lastLoss: losses.at(-1)!.item(),
+    lossesRequireGrad: losses.some((l) => l.requiresGrad),
+  };
 }
 
 runIfMain(import.meta.url, main);

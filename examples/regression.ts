@@ -18,9 +18,17 @@ export function main(options: ExampleOptions = {}) {
   const data = nb.datasets.patients({ n: 600, seed: 2 });
   const x = standardise(data.x);
   const y = standardise(data.y);
-  const model = new nb.nn.Sequential(new nb.nn.Linear(3, 16), new nb.nn.ReLU(), new nb.nn.Linear(16, 2));
+  const model = new nb.nn.Sequential(
+    new nb.nn.Linear(3, 16),
+    new nb.nn.ReLU(),
+    new nb.nn.Linear(16, 2),
+  );
   const opt = new nb.optim.Adam(model.parameters(), { lr: 0.01 });
-  const loader = new nb.data.DataLoader(new nb.data.TensorDataset(x.z, y.z), { batchSize: 32, shuffle: true, seed: 0 });
+  const loader = new nb.data.DataLoader(new nb.data.TensorDataset(x.z, y.z), {
+    batchSize: 32,
+    shuffle: true,
+    seed: 0,
+  });
   const epochs = options.quick ? 40 : 100;
   let loss = NaN;
   for (let epoch = 1; epoch <= epochs; epoch++) {

@@ -14,14 +14,21 @@ export interface ExampleOptions {
 }
 
 /** Runs `main` if `moduleUrl` is the program Node was started with. */
-export function runIfMain(moduleUrl: string, main: (options: ExampleOptions) => Promise<unknown> | unknown): void {
+export function runIfMain(
+  moduleUrl: string,
+  main: (options: ExampleOptions) => Promise<unknown> | unknown,
+): void {
   if (process.argv[1] && moduleUrl === pathToFileURL(process.argv[1]).href) {
     void Promise.resolve(main({ quick: process.argv.includes('--quick') }));
   }
 }
 
 /** Writes an SVG and its PNG rendering; returns the PNG's path. */
-export async function savePicture(options: ExampleOptions, name: string, svg: string): Promise<string> {
+export async function savePicture(
+  options: ExampleOptions,
+  name: string,
+  svg: string,
+): Promise<string> {
   const dir = options.out ?? 'examples/out';
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `${name}.svg`), svg);

@@ -16,11 +16,21 @@ export function main(options: ExampleOptions = {}) {
     const [byChainRule] = nb.grad(composite, x);
     const s = composite.item();
     const [byPrimitive] = nb.grad(nb.sigmoid(x), x);
-    return { x: v, sigma: s, byChainRule: byChainRule!.item(), closedForm: s * (1 - s), byPrimitive: byPrimitive!.item() };
+    return {
+      x: v,
+      sigma: s,
+      byChainRule: byChainRule!.item(),
+      closedForm: s * (1 - s),
+      byPrimitive: byPrimitive!.item(),
+    };
   });
   log('x      σ(x)      chain rule   σ(1−σ)      primitive');
   for (const r of rows) {
-    log([r.x, r.sigma, r.byChainRule, r.closedForm, r.byPrimitive].map((v) => v.toFixed(6).padStart(10)).join(' '));
+    log(
+      [r.x, r.sigma, r.byChainRule, r.closedForm, r.byPrimitive]
+        .map((v) => v.toFixed(6).padStart(10))
+        .join(' '),
+    );
   }
   return rows;
 }

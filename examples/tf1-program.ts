@@ -12,7 +12,12 @@ export function main(options: ExampleOptions = {}) {
   tf1.manualSeed(0);
   tf1.resetDefaultGraph();
   // XOR: the smallest problem a hidden layer is needed for.
-  const inputs = [[0, 0], [0, 1], [1, 0], [1, 1]];
+  const inputs = [
+    [0, 0],
+    [0, 1],
+    [1, 0],
+    [1, 1],
+  ];
   const targets = [[0], [1], [1], [0]];
   const [nInput, nHidden, nOutput, learningRate, batchSize] = [2, 4, 1, 0.1, 2];
 
@@ -44,8 +49,12 @@ export function main(options: ExampleOptions = {}) {
     }
     if (epoch % 100 === 0) log(`epoch ${epoch}: loss ${loss.toFixed(5)}`);
   }
-  const predictions = (sess.run(layer2, new Map([[X, inputs]])).toArray() as number[][]).map((r) => r[0]!);
-  log(`predictions for ${JSON.stringify(inputs)}: ${predictions.map((p) => p.toFixed(3)).join(', ')}`);
+  const predictions = (sess.run(layer2, new Map([[X, inputs]])).toArray() as number[][]).map(
+    (r) => r[0]!,
+  );
+  log(
+    `predictions for ${JSON.stringify(inputs)}: ${predictions.map((p) => p.toFixed(3)).join(', ')}`,
+  );
   return { loss, predictions };
 }
 

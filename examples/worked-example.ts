@@ -35,7 +35,14 @@ export async function main(options: ExampleOptions = {}) {
     b.copy_(b.sub(b.grad!.mul(alpha)));
   });
   log(`after one step with α = ${alpha}: w = ${w.item()}, b = ${b.item()}`);
-  return { J: J.item(), dw: w.grad!.item(), db: b.grad!.item(), w: w.item(), b: b.item(), explanation };
+  return {
+    J: J.item(),
+    dw: w.grad!.item(),
+    db: b.grad!.item(),
+    w: w.item(),
+    b: b.item(),
+    explanation,
+  };
 }
 
 runIfMain(import.meta.url, main);

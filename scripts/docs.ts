@@ -10,9 +10,21 @@ const log = (): void => undefined;
 await worked.main({ out, log });
 await boundaries.main({ out, log });
 await handSet.main({ out, log });
-const config = parseTrainArgs(['--dataset', 'spirals', '--hidden', '64,64', '--epochs', '40', '--lr', '0.01', '--out', '/tmp/nabla-docs-spirals']);
+const config = parseTrainArgs([
+  '--dataset',
+  'spirals',
+  '--hidden',
+  '64,64',
+  '--epochs',
+  '40',
+  '--lr',
+  '0.01',
+  '--out',
+  '/tmp/nabla-docs-spirals',
+]);
 if (config !== 'help') {
   await runTrain(config, log);
-  for (const name of ['loss-curve', 'decision-boundary']) copyFileSync(`/tmp/nabla-docs-spirals/${name}.png`, `${out}/spirals-${name}.png`);
+  for (const name of ['loss-curve', 'decision-boundary'])
+    copyFileSync(`/tmp/nabla-docs-spirals/${name}.png`, `${out}/spirals-${name}.png`);
 }
 console.log(`pictures written to ${out}`);

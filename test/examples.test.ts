@@ -32,14 +32,20 @@ describe('examples', () => {
 
   test('the hand-set network answers yes only inside its wedge', async () => {
     const r = await handSet.main(quiet());
-    assert.deepEqual(r.outputs.map((p) => p > 0.5), [false, true, false, false]);
+    assert.deepEqual(
+      r.outputs.map((p) => p > 0.5),
+      [false, true, false, false],
+    );
     assert.ok(isPng(r.picture));
   });
 
   test('decision boundaries: logistic regression cannot separate the circles, the MLPs can', async () => {
     const [logistic, shallow, deep] = await boundaries.main(quiet());
     assert.ok(logistic!.accuracy < 0.7, `logistic ${logistic!.accuracy}`);
-    assert.ok(shallow!.accuracy > 0.95 && deep!.accuracy > 0.95, `${shallow!.accuracy} ${deep!.accuracy}`);
+    assert.ok(
+      shallow!.accuracy > 0.95 && deep!.accuracy > 0.95,
+      `${shallow!.accuracy} ${deep!.accuracy}`,
+    );
     for (const r of [logistic, shallow, deep]) assert.ok(isPng(r!.picture));
   });
 
@@ -54,7 +60,10 @@ describe('examples', () => {
 
   test('the TF1-style program learns XOR', () => {
     const r = tf1Program.main(quiet());
-    assert.deepEqual(r.predictions.map((p) => Math.round(p)), [0, 1, 1, 0]);
+    assert.deepEqual(
+      r.predictions.map((p) => Math.round(p)),
+      [0, 1, 1, 0],
+    );
   });
 
   test('the PyTorch-style loop logs detached losses and fits the spirals', () => {
@@ -65,6 +74,8 @@ describe('examples', () => {
 
   test('logistic regression: hand-written gradients and autograd reach the same weights', () => {
     const r = byHand.main(quiet());
-    r.byHand.forEach((v, i) => assert.ok(Math.abs(v - r.byAutograd[i]!) < 1e-9, `${v} vs ${r.byAutograd[i]}`));
+    r.byHand.forEach((v, i) =>
+      assert.ok(Math.abs(v - r.byAutograd[i]!) < 1e-9, `${v} vs ${r.byAutograd[i]}`),
+    );
   });
 });

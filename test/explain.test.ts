@@ -18,20 +18,30 @@ function lecture() {
 const PNG = [0x89, 0x50, 0x4e, 0x47];
 
 describe('nb.explain', () => {
-  test("reproduces the slides: ∂J/∂J = 1, ∂J/∂z = 2z = −10, ∂J/∂ŷ = 10, ∂J/∂b = 10, ∂J/∂q = 10, ∂J/∂w = 20", () => {
+  test('reproduces the slides: ∂J/∂J = 1, ∂J/∂z = 2z = −10, ∂J/∂ŷ = 10, ∂J/∂b = 10, ∂J/∂q = 10, ∂J/∂w = 20', () => {
     const { J, names } = lecture();
     const e = nb.explain(J, { names });
-    const grad = (name: string) => (e.nodes.find((n) => n.name === name) ?? e.leaves.find((l) => l.name === name))!.grad!.item();
+    const grad = (name: string) =>
+      (e.nodes.find((n) => n.name === name) ?? e.leaves.find((l) => l.name === name))!.grad!.item();
     assert.deepEqual(['J', 'z', 'ŷ', 'b', 'q', 'w'].map(grad), [1, -10, 10, 10, 10, 20]);
     const square = e.nodes.find((n) => n.name === 'J')!;
-    assert.deepEqual([square.formula, square.inputs[0]!.localRule, square.inputs[0]!.local], ['J = z²', '2z', -10]);
-    assert.deepEqual(e.nodes.map((n) => n.formula), ['q = w · x', 'ŷ = q + b', 'z = y − ŷ', 'J = z²']);
+    assert.deepEqual(
+      [square.formula, square.inputs[0]!.localRule, square.inputs[0]!.local],
+      ['J = z²', '2z', -10],
+    );
+    assert.deepEqual(
+      e.nodes.map((n) => n.formula),
+      ['q = w · x', 'ŷ = q + b', 'z = y − ŷ', 'J = z²'],
+    );
     const text = e.text();
     assert.match(text, /J = z²\s+= 25\n\s+∂J\/∂J = 1\n\s+→ z: ∂J\/∂z = 2z = −10;/);
     assert.match(text, /z = y − ŷ\s+= −5\n\s+∂J\/∂z = −10/);
     assert.match(text, /→ ŷ: ∂z\/∂ŷ = −1;\s+∂J\/∂z · ∂z\/∂ŷ = −10 · −1 = 10/);
     assert.match(text, /w = 3\s+∂J\/∂w = 20/);
-    assert.match(e.markdown(), /\| `ŷ = q \+ b` \| 10 \| 10 \| q: ∂ŷ\/∂q = 1 → 10<br>b: ∂ŷ\/∂b = 1 → 10 \|/);
+    assert.match(
+      e.markdown(),
+      /\| `ŷ = q \+ b` \| 10 \| 10 \| q: ∂ŷ\/∂q = 1 → 10<br>b: ∂ŷ\/∂b = 1 → 10 \|/,
+    );
   });
 
   test('summarises large tensors and names unnamed nodes', () => {
@@ -68,7 +78,9 @@ describe('nb.viz', () => {
     const chart = nb.viz.lineChart([{ name: 'loss', values: [1, 0.5, 0.25] }], { title: 'loss' });
     assert.match(chart, /^<svg[\s\S]*<polyline[^>]*points="[\d., ]+"[\s\S]*<\/svg>$/);
     const { x, y } = nb.datasets.xor({ n: 40 });
-    const regions = nb.viz.decisionBoundary((p) => p.sum(1).gt(1).cast('float32'), x, y, { resolution: 10 });
+    const regions = nb.viz.decisionBoundary((p) => p.sum(1).gt(1).cast('float32'), x, y, {
+      resolution: 10,
+    });
     assert.equal((regions.match(/<rect/g) ?? []).length, 101);
     assert.equal((regions.match(/<circle/g) ?? []).length, 40);
     assert.deepEqual([...(await nb.viz.svgToPng(chart)).subarray(0, 4)], PNG);

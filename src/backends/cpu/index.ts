@@ -13,6 +13,7 @@ import {
 } from './elementwise.js';
 import { cat, gather, scatterAdd, unslice } from './indexing.js';
 import { matmul } from './matmul.js';
+import { gemmKernel, wasmMatmul } from '../wasm/gemm.js';
 import { FOLDS, reduceKernel } from './reduce.js';
 
 /** Each elementwise primitive as one JS expression over its operands a, b (c). */
@@ -87,7 +88,10 @@ const kernels: KernelTable<TypedArray> = {
   Min: reduceKernel(FOLDS.Min),
   ArgMax: reduceKernel(FOLDS.ArgMax),
   ArgMin: reduceKernel(FOLDS.ArgMin),
-  MatMul: matmul,
+  MatMul: (out, inputs) =>
+    useWasm && out.dtype === 'float32' && inputs.every((v) => v.dtype === 'float32')
+      ? wasmMatmul(out, inputs)
+      : matmul(out, inputs),
   Numel: (out, [x], { dims }) => {
     out.buffer[out.offset] = dims.reduce((n, d) => n * x!.shape[d]!, 1);
   },
@@ -96,6 +100,22 @@ const kernels: KernelTable<TypedArray> = {
   ScatterAdd: scatterAdd,
   Unslice: unslice,
 };
+
+/**
+ * Which kernels run float32 matmuls: WebAssembly SIMD where the runtime has it, else plain TS.
+ * NABLA_CPU_KERNELS=js|wasm forces one (tests and benchmarks compare them).
+ */
+function chooseKernels(): 'js' | 'wasm' {
+  const requested = (globalThis as { process?: { env?: Record<string, string | undefined> } })
+    .process?.env?.['NABLA_CPU_KERNELS'];
+  if (requested === 'js') return 'js';
+  if (gemmKernel()) return 'wasm';
+  if (requested === 'wasm')
+    throw new Error('NABLA_CPU_KERNELS=wasm, but this runtime has no WebAssembly SIMD');
+  return 'js';
+}
+export const cpuKernels = chooseKernels();
+const useWasm = cpuKernels === 'wasm';
 
 const pool = new BufferPool();
 const fusedKernels = new Map<string, ElementwiseKernel>();

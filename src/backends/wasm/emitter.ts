@@ -1,0 +1,217 @@
+/**
+ * A small typed builder for WebAssembly binaries: just the instructions nabla's kernels use
+ * (integer arithmetic, loops, f32 and v128 loads/stores, f32x4 arithmetic). Kernels are generated
+ * at run time from TypeScript, specialised and validated, with no build step or toolchain.
+ * Format: https://webassembly.github.io/spec/core/binary/ (SIMD: the fixed-width SIMD proposal).
+ */
+
+export const enum ValType {
+  i32 = 0x7f,
+  f32 = 0x7d,
+  v128 = 0x7b,
+}
+
+/** Unsigned LEB128. */
+function uleb(value: number, out: number[]): void {
+  do {
+    let byte = value & 0x7f;
+    value >>>= 7;
+    if (value !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (value !== 0);
+}
+
+/** Signed LEB128 (32-bit). */
+function sleb(value: number, out: number[]): void {
+  for (;;) {
+    const byte = value & 0x7f;
+    value >>= 7;
+    const done = (value === 0 && (byte & 0x40) === 0) || (value === -1 && (byte & 0x40) !== 0);
+    out.push(done ? byte : byte | 0x80);
+    if (done) return;
+  }
+}
+
+function bytesOf(text: string): number[] {
+  const out: number[] = [];
+  const encoded = new TextEncoder().encode(text);
+  uleb(encoded.length, out);
+  out.push(...encoded);
+  return out;
+}
+
+/** A local variable (parameters come first). */
+export interface Local {
+  readonly index: number;
+  readonly type: ValType;
+}
+
+/** Builds one function's body, instruction by instruction. */
+export class FunctionBuilder {
+  readonly code: number[] = [];
+  private readonly locals: ValType[] = [];
+  readonly params: Local[];
+
+  constructor(
+    readonly name: string,
+    readonly paramTypes: readonly ValType[],
+  ) {
+    this.params = paramTypes.map((type, index) => ({ index, type }));
+  }
+
+  local(type: ValType): Local {
+    this.locals.push(type);
+    return { index: this.paramTypes.length + this.locals.length - 1, type };
+  }
+
+  private op(...bytes: number[]): this {
+    this.code.push(...bytes);
+    return this;
+  }
+  private simd(opcode: number): this {
+    this.code.push(0xfd);
+    uleb(opcode, this.code);
+    return this;
+  }
+  private memarg(alignLog2: number, offset: number): this {
+    uleb(alignLog2, this.code);
+    uleb(offset, this.code);
+    return this;
+  }
+
+  get(l: Local): this {
+    this.op(0x20);
+    uleb(l.index, this.code);
+    return this;
+  }
+  set(l: Local): this {
+    this.op(0x21);
+    uleb(l.index, this.code);
+    return this;
+  }
+  i32(value: number): this {
+    this.op(0x41);
+    sleb(value, this.code);
+    return this;
+  }
+  add(): this {
+    return this.op(0x6a);
+  }
+  sub(): this {
+    return this.op(0x6b);
+  }
+  mul(): this {
+    return this.op(0x6c);
+  }
+  eqz(): this {
+    return this.op(0x45);
+  }
+  /** `local += value`. */
+  increment(l: Local, value: number): this {
+    return this.get(l).i32(value).add().set(l);
+  }
+  /** `local += other`. */
+  incrementBy(l: Local, other: Local): this {
+    return this.get(l).get(other).add().set(l);
+  }
+
+  /** `while (counter !== 0) { body; counter-- }` (the counter is consumed). */
+  countDown(counter: Local, body: () => void): this {
+    this.op(0x02, 0x40); // block
+    this.op(0x03, 0x40); // loop
+    this.get(counter).eqz().op(0x0d, 1); // br_if to the block's end
+    body();
+    this.increment(counter, -1);
+    this.op(0x0c, 0); // br to the loop's start
+    this.op(0x0b, 0x0b); // end loop, end block
+    return this;
+  }
+
+  /** v128 from memory at [address on the stack] + offset. */
+  v128Load(offset = 0): this {
+    return this.simd(0x00).memarg(4, offset);
+  }
+  /** Stores the v128 on top of the stack at [address] + offset (address pushed first). */
+  v128Store(offset = 0): this {
+    return this.simd(0x0b).memarg(4, offset);
+  }
+  /** One f32 from memory, splatted to all four lanes. */
+  load32Splat(offset = 0): this {
+    return this.simd(0x09).memarg(2, offset);
+  }
+  v128Zero(): this {
+    this.simd(0x0c);
+    this.code.push(...new Array<number>(16).fill(0));
+    return this;
+  }
+  f32x4Add(): this {
+    return this.simd(0xe4);
+  }
+  f32x4Mul(): this {
+    return this.simd(0xe6);
+  }
+
+  /** The function body as the code section wants it: locals, instructions, end. */
+  encode(): number[] {
+    const body: number[] = [];
+    uleb(this.locals.length, body);
+    for (const type of this.locals) body.push(1, type); // one entry per local: simple and valid
+    body.push(...this.code, 0x0b);
+    const out: number[] = [];
+    uleb(body.length, out);
+    out.push(...body);
+    return out;
+  }
+}
+
+function section(id: number, content: number[]): number[] {
+  const out = [id];
+  uleb(content.length, out);
+  out.push(...content);
+  return out;
+}
+
+/** A module importing one memory (env.memory) and exporting `functions` (no results). */
+export function buildModule(
+  functions: readonly FunctionBuilder[],
+  shared = false,
+): Uint8Array<ArrayBuffer> {
+  const types: number[] = [];
+  uleb(functions.length, types);
+  for (const f of functions) {
+    types.push(0x60);
+    uleb(f.paramTypes.length, types);
+    types.push(...f.paramTypes, 0);
+  }
+  const imports: number[] = [1, ...bytesOf('env'), ...bytesOf('memory'), 0x02];
+  if (shared)
+    imports.push(0x03, 1, 0x80, 0x80, 0x04); // shared, min 1, max 65536 pages
+  else imports.push(0x00, 1);
+  const funcs: number[] = [];
+  uleb(functions.length, funcs);
+  functions.forEach((_, i) => uleb(i, funcs));
+  const exports: number[] = [];
+  uleb(functions.length, exports);
+  functions.forEach((f, i) => {
+    exports.push(...bytesOf(f.name), 0x00);
+    uleb(i, exports);
+  });
+  const code: number[] = [];
+  uleb(functions.length, code);
+  for (const f of functions) code.push(...f.encode());
+  return Uint8Array.from([
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
+    ...section(1, types),
+    ...section(2, imports),
+    ...section(3, funcs),
+    ...section(7, exports),
+    ...section(10, code),
+  ]);
+}

@@ -1,0 +1,203 @@
+/**
+ * float32 matrix product with WebAssembly SIMD. A's rows are packed in panels of 4 ([k][4]) and B's
+ * columns in panels of 8 ([k][8]) into the kernel's memory; the generated micro-kernel keeps a 4×8
+ * tile of C in 8 f32x4 registers (+ 2 for B, 1 for the splatted A value: 11 of the 15 vector
+ * registers V8 gives WebAssembly; bigger tiles spill), so each k step is 2 vector loads, 4 splat
+ * loads and 8 multiply-adds. Packing reads any strides, so Aᵀ·B and A·Bᵀ cost the same as A·B.
+ */
+import type { TypedArray } from '../../core/dtype.js';
+import type { ArrayView } from '../primitives.js';
+import { broadcastStrides, restride } from '../cpu/elementwise.js';
+import { blockOffsets } from '../cpu/reduce.js';
+import { buildModule, FunctionBuilder, ValType } from './emitter.js';
+
+const MR = 4;
+const NR = 8;
+
+/** gemm(aPtr, bPtr, cPtr, mPanels, nPanels, K, ldcBytes): C panels = packed A · packed B. */
+function gemmFunction(): FunctionBuilder {
+  const f = new FunctionBuilder('gemm', [
+    ValType.i32,
+    ValType.i32,
+    ValType.i32,
+    ValType.i32,
+    ValType.i32,
+    ValType.i32,
+    ValType.i32,
+  ]);
+  const [aPtr, bPtr, cPtr, mPanels, nPanels, K, ldc] = f.params as [
+    never,
+    never,
+    never,
+    never,
+    never,
+    never,
+    never,
+  ];
+  const [p, q, k, pa, pb, c, cRow, aStride, bStride] = Array.from({ length: 9 }, () =>
+    f.local(ValType.i32),
+  );
+  const acc = Array.from({ length: MR * 2 }, () => f.local(ValType.v128));
+  const [b0, b1, a] = [f.local(ValType.v128), f.local(ValType.v128), f.local(ValType.v128)];
+
+  f.get(K)
+    .i32(MR * 4)
+    .mul()
+    .set(aStride!); // bytes per A panel
+  f.get(K)
+    .i32(NR * 4)
+    .mul()
+    .set(bStride!); // bytes per B panel
+  f.get(mPanels).set(p!);
+  f.get(cPtr).set(cRow!);
+  f.countDown(p!, () => {
+    f.get(nPanels).set(q!);
+    f.get(bPtr).set(pb!);
+    f.get(cRow!).set(c!);
+    f.countDown(q!, () => {
+      for (const r of acc) f.v128Zero().set(r);
+      f.get(K).set(k!);
+      f.get(aPtr).set(pa!);
+      // pb walks this B panel; keep the panel start to advance to the next one afterwards.
+      f.countDown(k!, () => {
+        f.get(pb!).v128Load(0).set(b0);
+        f.get(pb!).v128Load(16).set(b1);
+        for (let r = 0; r < MR; r++) {
+          f.get(pa!)
+            .load32Splat(4 * r)
+            .set(a);
+          f.get(acc[2 * r]!)
+            .get(a)
+            .get(b0)
+            .f32x4Mul()
+            .f32x4Add()
+            .set(acc[2 * r]!);
+          f.get(acc[2 * r + 1]!)
+            .get(a)
+            .get(b1)
+            .f32x4Mul()
+            .f32x4Add()
+            .set(acc[2 * r + 1]!);
+        }
+        f.increment(pa!, MR * 4).increment(pb!, NR * 4);
+      });
+      // Store the 4×8 tile: row r at c + r·ldc.
+      for (let r = 0; r < MR; r++) {
+        f.get(c!)
+          .get(ldc)
+          .i32(r)
+          .mul()
+          .add()
+          .get(acc[2 * r]!)
+          .v128Store(0);
+        f.get(c!)
+          .get(ldc)
+          .i32(r)
+          .mul()
+          .add()
+          .get(acc[2 * r + 1]!)
+          .v128Store(16);
+      }
+      f.increment(c!, NR * 4);
+    });
+    f.get(aPtr).get(aStride!).add().set(aPtr);
+    f.get(cRow!).get(ldc).i32(MR).mul().add().set(cRow!);
+  });
+  void bStride;
+  return f;
+}
+
+interface Kernel {
+  memory: WebAssembly.Memory;
+  gemm: (
+    a: number,
+    b: number,
+    c: number,
+    mPanels: number,
+    nPanels: number,
+    k: number,
+    ldc: number,
+  ) => void;
+}
+
+let kernel: Kernel | null | undefined;
+
+/** The compiled kernel, or null where WebAssembly SIMD is unavailable. */
+export function gemmKernel(): Kernel | null {
+  if (kernel !== undefined) return kernel;
+  const bytes = buildModule([gemmFunction()]);
+  if (typeof WebAssembly === 'undefined' || !WebAssembly.validate(bytes)) return (kernel = null);
+  const memory = new WebAssembly.Memory({ initial: 1 });
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+  return (kernel = { memory, gemm: instance.exports['gemm'] as Kernel['gemm'] });
+}
+
+/** The module's bytes (for tests: they must validate). */
+export function gemmModuleBytes(): Uint8Array<ArrayBuffer> {
+  return buildModule([gemmFunction()]);
+}
+
+function ensureBytes(memory: WebAssembly.Memory, bytes: number): Float32Array {
+  const missing = bytes - memory.buffer.byteLength;
+  if (missing > 0) memory.grow(Math.ceil(missing / 65536));
+  return new Float32Array(memory.buffer);
+}
+
+/** Packs rows of a strided M×K matrix into panels of `rows`, as [panel][k][row], zero-padded. */
+function pack(
+  X: TypedArray,
+  base: number,
+  sRow: number,
+  sK: number,
+  M: number,
+  K: number,
+  rows: number,
+  out: Float32Array,
+  at: number,
+): void {
+  const panels = Math.ceil(M / rows);
+  for (let t = 0; t < panels; t++) {
+    const panel = at + t * K * rows;
+    for (let r = 0; r < rows; r++) {
+      const row = t * rows + r;
+      if (row >= M) {
+        for (let k = 0; k < K; k++) out[panel + k * rows + r] = 0;
+        continue;
+      }
+      let p = base + row * sRow;
+      for (let k = 0; k < K; k++, p += sK) out[panel + k * rows + r] = X[p]!;
+    }
+  }
+}
+
+type View = ArrayView<TypedArray>;
+
+/** C[..., M, N] = A[..., M, K] · B[..., K, N] (float32, broadcast batch dimensions). */
+export function wasmMatmul(out: View, [a, b]: readonly View[]): void {
+  const { memory, gemm } = gemmKernel()!;
+  const nd = out.shape.length;
+  const [M, N] = [out.shape[nd - 2]!, out.shape[nd - 1]!];
+  const K = a!.shape[a!.shape.length - 1]!;
+  if (M === 0 || N === 0) return;
+  const batchShape = out.shape.slice(0, nd - 2);
+  const batchOf = (v: View): Int32Array =>
+    blockOffsets(batchShape, broadcastStrides(restride(v, v.shape.slice(0, -2)), batchShape));
+  const [aBatch, bBatch] = [batchOf(a!), batchOf(b!)];
+  const [sam, sak] = a!.strides.slice(-2) as [number, number];
+  const [sbk, sbn] = b!.strides.slice(-2) as [number, number];
+  const [mPanels, nPanels] = [Math.ceil(M / MR), Math.ceil(N / NR)];
+  const aFloats = mPanels * MR * K;
+  const bFloats = nPanels * NR * K;
+  const ldc = nPanels * NR;
+  const heap = ensureBytes(memory, 4 * (aFloats + bFloats + mPanels * MR * ldc));
+  const [aAt, bAt, cAt] = [0, aFloats, aFloats + bFloats];
+  const C = out.buffer;
+  for (let batch = 0; batch < aBatch.length; batch++) {
+    pack(a!.buffer, a!.offset + aBatch[batch]!, sam, sak, M, K, MR, heap, aAt);
+    pack(b!.buffer, b!.offset + bBatch[batch]!, sbn, sbk, N, K, NR, heap, bAt);
+    gemm(4 * aAt, 4 * bAt, 4 * cAt, mPanels, nPanels, K, 4 * ldc);
+    const base = out.offset + batch * M * N;
+    for (let i = 0; i < M; i++)
+      C.set(heap.subarray(cAt + i * ldc, cAt + i * ldc + N), base + i * N);
+  }
+}

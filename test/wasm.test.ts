@@ -1,0 +1,83 @@
+/** The WebAssembly emitter and SIMD kernels, checked against the plain-TS reference kernels. */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { describe, test } from 'node:test';
+import * as nb from '../src/index.js';
+import { matmul as referenceMatmul } from '../src/backends/cpu/matmul.js';
+import { buildModule, FunctionBuilder, ValType } from '../src/backends/wasm/emitter.js';
+import { gemmModuleBytes, wasmMatmul } from '../src/backends/wasm/gemm.js';
+
+describe('emitter', () => {
+  test('builds valid modules that compute what they say', () => {
+    // addVectors(a, b, n): the n f32x4 vectors at a += those at b.
+    const f = new FunctionBuilder('addVectors', [ValType.i32, ValType.i32, ValType.i32]);
+    const [a, b, n] = f.params as [never, never, never];
+    f.countDown(n, () => {
+      f.get(a).get(a).v128Load(0).get(b).v128Load(0).f32x4Add().v128Store(0);
+      f.increment(a, 16).increment(b, 16);
+    });
+    const bytes = buildModule([f]);
+    assert.ok(WebAssembly.validate(bytes));
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const { addVectors } = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
+      env: { memory },
+    }).exports as {
+      addVectors: (a: number, b: number, n: number) => void;
+    };
+    const heap = new Float32Array(memory.buffer);
+    heap.set([1, 2, 3, 4, 5, 6, 7, 8], 0);
+    heap.set([10, 20, 30, 40, 50, 60, 70, 80], 8);
+    addVectors(0, 32, 2);
+    assert.deepEqual(Array.from(heap.subarray(0, 8)), [11, 22, 33, 44, 55, 66, 77, 88]);
+    assert.ok(WebAssembly.validate(gemmModuleBytes()));
+  });
+});
+
+describe('SIMD matmul matches the reference kernel', () => {
+  const check = (a: nb.Tensor, b: nb.Tensor): void => {
+    const shape = nb.noGrad(() => a.matmul(b)).shape; // the op's own shape rule
+    const [expected, actual] = [nb.zeros(shape), nb.zeros(shape)];
+    referenceMatmul(expected as never, [a, b] as never);
+    wasmMatmul(actual as never, [a, b] as never);
+    const [e, g] = [expected.dataSync(), actual.dataSync()];
+    e.forEach((v, i) =>
+      assert.ok(Math.abs(g[i]! - v) <= 1e-5 * (1 + Math.abs(v)), `element ${i}: ${g[i]} vs ${v}`),
+    );
+  };
+
+  test('on shapes that are not multiples of the 4×8 tile, including size 0 and 1', () => {
+    nb.manualSeed(11);
+    for (const [m, k, n] of [
+      [1, 1, 1],
+      [3, 5, 7],
+      [4, 8, 8],
+      [5, 9, 17],
+      [13, 1, 3],
+      [33, 64, 65],
+      [2, 0, 3],
+      [0, 4, 5],
+    ]) {
+      check(nb.randn([m!, k!]), nb.randn([k!, n!]));
+    }
+  });
+
+  test('on transposed views and broadcast batches', () => {
+    nb.manualSeed(12);
+    check(nb.randn([9, 6]).T, nb.randn([9, 11]));
+    check(nb.randn([6, 9]), nb.randn([11, 9]).T);
+    check(nb.randn([3, 5, 6]), nb.randn([6, 10]));
+    check(nb.randn([2, 1, 4, 3]), nb.randn([3, 3, 9]));
+  });
+
+  test('NABLA_CPU_KERNELS=js switches to the plain-TS kernels', () => {
+    const script =
+      "import('./dist/src/backends/cpu/index.js').then((m) => console.log(m.cpuKernels))";
+    const run = (value: string) =>
+      execFileSync(process.execPath, ['-e', script], {
+        encoding: 'utf8',
+        env: { ...process.env, NABLA_CPU_KERNELS: value },
+      }).trim();
+    assert.equal(run('js'), 'js');
+    assert.equal(run('wasm'), 'wasm');
+  });
+});
