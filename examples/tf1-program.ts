@@ -55,7 +55,7 @@ export function main(options: ExampleOptions = {}) {
   log(
     `predictions for ${JSON.stringify(inputs)}: ${predictions.map((p) => p.toFixed(3)).join(', ')}`,
   );
-  return { loss, predictions };
+  return { loss, predictions, outputShape: layer2.shape };
 }
 
 runIfMain(import.meta.url, main);

@@ -58,8 +58,9 @@ describe('examples', () => {
     assert.ok(mnist.main(quiet()).accuracy > 0.85);
   });
 
-  test('the TF1-style program learns XOR', () => {
+  test('the TF1-style program learns XOR; its batch dimension stays unknown in the graph', () => {
     const r = tf1Program.main(quiet());
+    assert.deepEqual(r.outputShape, [-1, 1]);
     assert.deepEqual(
       r.predictions.map((p) => Math.round(p)),
       [0, 1, 1, 0],

@@ -4,57 +4,6 @@ import { describe, test } from 'node:test';
 import * as tf1 from '../src/tf1.js';
 import * as nb from '../src/index.js';
 
-describe("the lecture's TF1 program", () => {
-  test('placeholders, Variables, sigmoid layers, MSE, Adam minimize, sess.run per mini-batch', () => {
-    tf1.manualSeed(0);
-    const graph = tf1.resetDefaultGraph();
-    const [nInput, nHidden, nOutput] = [2, 8, 1];
-    const X = tf1.placeholder('float32', [null, nInput]);
-    const Y = tf1.placeholder('float32', [null, nOutput]);
-    const w1 = new tf1.Variable(tf1.randomNormal([nInput, nHidden]));
-    const w2 = new tf1.Variable(tf1.randomNormal([nHidden, nOutput]));
-    const b1 = new tf1.Variable(tf1.randomNormal([nHidden]));
-    const b2 = new tf1.Variable(tf1.randomNormal([nOutput]));
-    const layer1 = tf1.sigmoid(tf1.add(tf1.matmul(X, w1), b1));
-    const layer2 = tf1.sigmoid(tf1.add(tf1.matmul(layer1, w2), b2));
-    const lossOp = tf1.reduceMean(tf1.square(tf1.subtract(layer2, Y)));
-    assert.deepEqual(layer2.shape, [-1, 1], 'the batch dimension stays unknown');
-    const trainOp = new tf1.train.AdamOptimizer(0.05).minimize(lossOp);
-    const sess = new tf1.Session();
-    sess.run(tf1.globalVariablesInitializer());
-    const xs = [
-      [0, 0],
-      [0, 1],
-      [1, 0],
-      [1, 1],
-    ];
-    const ys = [[0], [1], [1], [0]];
-    let first = NaN;
-    let last = NaN;
-    for (let epoch = 0; epoch < 400; epoch++) {
-      for (const batch of [
-        [0, 1],
-        [2, 3],
-      ]) {
-        const feeds = new Map([
-          [X, batch.map((i) => xs[i]!)],
-          [Y, batch.map((i) => ys[i]!)],
-        ]);
-        const [, loss] = sess.run([trainOp, lossOp], feeds);
-        last = loss.item();
-        if (Number.isNaN(first)) first = last;
-      }
-    }
-    assert.ok(last < 0.01 && last < first / 10, `loss ${first} → ${last}`);
-    const predictions = sess.run(layer2, new Map([[X, xs]])).toArray() as number[][];
-    assert.deepEqual(
-      predictions.map(([p]) => Math.round(p!)),
-      [0, 1, 1, 0],
-    );
-    assert.equal(graph.nodes.length > 10, true);
-  });
-});
-
 describe('graph construction and Session errors', () => {
   test('an incompatible matmul throws when the node is built, naming shapes and the line', () => {
     const g = new tf1.Graph();

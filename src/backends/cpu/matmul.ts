@@ -7,35 +7,10 @@
  */
 import type { TypedArray } from '../../core/dtype.js';
 import type { ArrayView } from '../primitives.js';
-import { broadcastStrides, restride } from './elementwise.js';
-import { blockOffsets } from './reduce.js';
+import { matmulLayout, packPanels } from './pack.js';
 
 type View = ArrayView<TypedArray>;
 const TILE = 4;
-
-/**
- * Packs all rows of a strided M×K matrix into 4-row panels: panel t holds rows 4t..4t+3 as
- * [k][row], zero-padded past M. One pass over the matrix, reused by every block that needs it.
- */
-function packPanels(
-  X: TypedArray,
-  base: number,
-  sRow: number,
-  sK: number,
-  M: number,
-  K: number,
-  out: Float64Array,
-): void {
-  const panels = Math.ceil(M / TILE);
-  for (let t = 0; t < panels; t++) {
-    const panel = t * K * TILE;
-    for (let r = 0; r < TILE; r++) {
-      const row = t * TILE + r;
-      let p = base + row * sRow;
-      for (let k = 0; k < K; k++, p += sK) out[panel + k * TILE + r] = row < M ? X[p]! : 0;
-    }
-  }
-}
 
 /** Writes the valid part of a 4×4 block (rows/cols may be cut at the matrix edge). */
 function store(
@@ -131,23 +106,13 @@ function gemm(
 }
 
 export function matmul(out: View, [a, b]: readonly View[]): void {
-  const nd = out.shape.length;
-  const [M, N] = [out.shape[nd - 2]!, out.shape[nd - 1]!];
-  const K = a!.shape[a!.shape.length - 1]!;
-  const batchShape = out.shape.slice(0, nd - 2);
-  const batchOf = (v: View): Int32Array =>
-    blockOffsets(batchShape, broadcastStrides(restride(v, v.shape.slice(0, -2)), batchShape));
-  const aBatch = batchOf(a!);
-  const bBatch = batchOf(b!);
-  const [sam, sak] = a!.strides.slice(-2) as [number, number];
-  const [sbk, sbn] = b!.strides.slice(-2) as [number, number];
+  const { M, N, K, aBatch, bBatch, sam, sak, sbk, sbn } = matmulLayout(out, a!, b!);
   const padded = (rows: number): number => Math.ceil(rows / TILE) * TILE * K;
   const aPacked = new Float64Array(padded(M));
   const bPacked = new Float64Array(padded(N));
   for (let batch = 0; batch < aBatch.length; batch++) {
-    packPanels(a!.buffer, a!.offset + aBatch[batch]!, sam, sak, M, K, aPacked);
-    // B's columns are "rows" of Bᵀ: stride sbn between them, sbk along k.
-    packPanels(b!.buffer, b!.offset + bBatch[batch]!, sbn, sbk, N, K, bPacked);
+    packPanels(a!.buffer, a!.offset + aBatch[batch]!, sam, sak, M, K, TILE, aPacked);
+    packPanels(b!.buffer, b!.offset + bBatch[batch]!, sbn, sbk, N, K, TILE, bPacked);
     gemm(aPacked, bPacked, out.buffer, out.offset + batch * M * N, M, N, K);
   }
 }

@@ -7,8 +7,7 @@
  */
 import type { TypedArray } from '../../core/dtype.js';
 import type { ArrayView } from '../primitives.js';
-import { broadcastStrides, restride } from '../cpu/elementwise.js';
-import { blockOffsets } from '../cpu/reduce.js';
+import { matmulLayout, packPanels } from '../cpu/pack.js';
 import { buildModule, FunctionBuilder, ValType } from './emitter.js';
 
 const MR = 4;
@@ -34,9 +33,7 @@ function gemmFunction(): FunctionBuilder {
     never,
     never,
   ];
-  const [p, q, k, pa, pb, c, cRow, aStride, bStride] = Array.from({ length: 9 }, () =>
-    f.local(ValType.i32),
-  );
+  const [p, q, k, pa, pb, c, cRow, aStride] = Array.from({ length: 8 }, () => f.local(ValType.i32));
   const acc = Array.from({ length: MR * 2 }, () => f.local(ValType.v128));
   const [b0, b1, a] = [f.local(ValType.v128), f.local(ValType.v128), f.local(ValType.v128)];
 
@@ -44,10 +41,6 @@ function gemmFunction(): FunctionBuilder {
     .i32(MR * 4)
     .mul()
     .set(aStride!); // bytes per A panel
-  f.get(K)
-    .i32(NR * 4)
-    .mul()
-    .set(bStride!); // bytes per B panel
   f.get(mPanels).set(p!);
   f.get(cPtr).set(cRow!);
   f.countDown(p!, () => {
@@ -58,7 +51,7 @@ function gemmFunction(): FunctionBuilder {
       for (const r of acc) f.v128Zero().set(r);
       f.get(K).set(k!);
       f.get(aPtr).set(pa!);
-      // pb walks this B panel; keep the panel start to advance to the next one afterwards.
+      // pb walks this B panel and so ends where the next one starts (panels are contiguous).
       f.countDown(k!, () => {
         f.get(pb!).v128Load(0).set(b0);
         f.get(pb!).v128Load(16).set(b1);
@@ -103,7 +96,6 @@ function gemmFunction(): FunctionBuilder {
     f.get(aPtr).get(aStride!).add().set(aPtr);
     f.get(cRow!).get(ldc).i32(MR).mul().add().set(cRow!);
   });
-  void bStride;
   return f;
 }
 
@@ -143,48 +135,13 @@ function ensureBytes(memory: WebAssembly.Memory, bytes: number): Float32Array {
   return new Float32Array(memory.buffer);
 }
 
-/** Packs rows of a strided M×K matrix into panels of `rows`, as [panel][k][row], zero-padded. */
-function pack(
-  X: TypedArray,
-  base: number,
-  sRow: number,
-  sK: number,
-  M: number,
-  K: number,
-  rows: number,
-  out: Float32Array,
-  at: number,
-): void {
-  const panels = Math.ceil(M / rows);
-  for (let t = 0; t < panels; t++) {
-    const panel = at + t * K * rows;
-    for (let r = 0; r < rows; r++) {
-      const row = t * rows + r;
-      if (row >= M) {
-        for (let k = 0; k < K; k++) out[panel + k * rows + r] = 0;
-        continue;
-      }
-      let p = base + row * sRow;
-      for (let k = 0; k < K; k++, p += sK) out[panel + k * rows + r] = X[p]!;
-    }
-  }
-}
-
 type View = ArrayView<TypedArray>;
 
 /** C[..., M, N] = A[..., M, K] · B[..., K, N] (float32, broadcast batch dimensions). */
 export function wasmMatmul(out: View, [a, b]: readonly View[]): void {
   const { memory, gemm } = gemmKernel()!;
-  const nd = out.shape.length;
-  const [M, N] = [out.shape[nd - 2]!, out.shape[nd - 1]!];
-  const K = a!.shape[a!.shape.length - 1]!;
+  const { M, N, K, aBatch, bBatch, sam, sak, sbk, sbn } = matmulLayout(out, a!, b!);
   if (M === 0 || N === 0) return;
-  const batchShape = out.shape.slice(0, nd - 2);
-  const batchOf = (v: View): Int32Array =>
-    blockOffsets(batchShape, broadcastStrides(restride(v, v.shape.slice(0, -2)), batchShape));
-  const [aBatch, bBatch] = [batchOf(a!), batchOf(b!)];
-  const [sam, sak] = a!.strides.slice(-2) as [number, number];
-  const [sbk, sbn] = b!.strides.slice(-2) as [number, number];
   const [mPanels, nPanels] = [Math.ceil(M / MR), Math.ceil(N / NR)];
   const aFloats = mPanels * MR * K;
   const bFloats = nPanels * NR * K;
@@ -193,8 +150,8 @@ export function wasmMatmul(out: View, [a, b]: readonly View[]): void {
   const [aAt, bAt, cAt] = [0, aFloats, aFloats + bFloats];
   const C = out.buffer;
   for (let batch = 0; batch < aBatch.length; batch++) {
-    pack(a!.buffer, a!.offset + aBatch[batch]!, sam, sak, M, K, MR, heap, aAt);
-    pack(b!.buffer, b!.offset + bBatch[batch]!, sbn, sbk, N, K, NR, heap, bAt);
+    packPanels(a!.buffer, a!.offset + aBatch[batch]!, sam, sak, M, K, MR, heap, aAt);
+    packPanels(b!.buffer, b!.offset + bBatch[batch]!, sbn, sbk, N, K, NR, heap, bAt);
     gemm(4 * aAt, 4 * bAt, 4 * cAt, mPanels, nPanels, K, 4 * ldc);
     const base = out.offset + batch * M * N;
     for (let i = 0; i < M; i++)
