@@ -113,3 +113,20 @@ describe('learning-rate schedulers', () => {
     assert.deepEqual(lrs, [1, 1, 1, 0.5, 0.5, 0.5]);
   });
 });
+
+describe('optimizer memory', () => {
+  test('a saved state dict stays readable after later steps free the live state', () => {
+    const p = nb.ones([4], { requiresGrad: true });
+    const opt = new nb.optim.Adam([p], { lr: 0.1 });
+    p.sum().backward();
+    opt.step();
+    const saved = opt.stateDict();
+    const m = saved.state[0]!.tensors['expAvg']!.toArray();
+    for (let i = 0; i < 3; i++) {
+      opt.zeroGrad();
+      p.sum().backward();
+      opt.step();
+    }
+    assert.deepEqual(saved.state[0]!.tensors['expAvg']!.toArray(), m);
+  });
+});

@@ -6,6 +6,7 @@
 import { formatShape, opError } from '../core/errors.js';
 import { shapesEqual, type Shape } from '../core/shape.js';
 import { withGradMode } from '../engine/grad-mode.js';
+import { scoped } from '../engine/scope.js';
 import type { TapeNode, Vjp } from '../ops/define.js';
 import * as ops from '../ops/index.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -88,7 +89,9 @@ export function runBackward(
     else accumulate(leafGrads, t, g);
   };
 
-  withGradMode(createGraph, () => {
+  // What the walk hands out; without createGraph every other tensor it made is freed at the end.
+  const handedOut: Tensor[] = [];
+  const walk = (): void => {
     roots.forEach((root, i) => deliver(root, rootGrads[i]!));
     const order = topologicalOrder(roots.flatMap((r) => (r.gradFn ? [r.gradFn] : [])));
     for (const node of order) {
@@ -102,7 +105,8 @@ export function runBackward(
       }
       const out = node.output;
       if (wantedSet.has(out)) results.set(out, dy);
-      else if (!wanted && out.retainsGrad) out.grad = out.grad ? ops.add(out.grad, dy) : dy;
+      else if (!wanted && out.retainsGrad)
+        handedOut.push((out.grad = out.grad ? ops.add(out.grad, dy) : dy));
       const vjp = node.op.vjp as Vjp;
       const grads = vjp(
         { name: node.name, inputs: node.inputs, output: out, attrs: node.attrs },
@@ -119,9 +123,13 @@ export function runBackward(
       if (wantedSet.has(leaf)) results.set(leaf, g);
       else if (!wanted && leaf.requiresGrad) {
         const grad = createGraph ? g : g.detach();
-        leaf.grad = leaf.grad ? ops.add(leaf.grad, grad) : grad;
+        handedOut.push((leaf.grad = leaf.grad ? ops.add(leaf.grad, grad) : grad));
       }
     }
+  };
+  withGradMode(createGraph, () => {
+    if (createGraph) walk();
+    else scoped(walk, () => [...handedOut, ...results.values()]);
   });
   return results;
 }

@@ -1,6 +1,7 @@
 /** Optimizers: hold parameters and per-parameter state, apply an update rule in place. */
 import { opError } from '../core/errors.js';
 import { noGrad } from '../engine/grad-mode.js';
+import { scoped } from '../engine/scope.js';
 import { Tensor } from '../tensor/tensor.js';
 import { adamRule, sgdRule, type RuleState } from './rules.js';
 
@@ -9,6 +10,9 @@ export interface OptimizerStateDict {
   /** Per parameter (by position): its step count and state tensors. */
   state: { step: number; tensors: RuleState }[];
 }
+
+const cloneAll = (tensors: RuleState): RuleState =>
+  Object.fromEntries(Object.entries(tensors).map(([k, t]) => [k, noGrad(() => t.clone())]));
 
 export abstract class Optimizer {
   readonly params: Tensor[];
@@ -41,9 +45,18 @@ export abstract class Optimizer {
         if (!p.grad) return;
         const slot = this.state[i]!;
         slot.step++;
-        const { param, state } = this.update(p, p.grad, slot.tensors, slot.step);
-        p.copy_(param);
+        const previous = Object.values(slot.tensors);
+        // Everything the rule creates is freed on return, except the new state it hands back.
+        const { state } = scoped(
+          () => {
+            const result = this.update(p, p.grad!, slot.tensors, slot.step);
+            p.copy_(result.param);
+            return result;
+          },
+          (result) => Object.values(result.state),
+        );
         slot.tensors = state;
+        for (const old of previous) if (!Object.values(state).includes(old)) old.dispose();
       });
     });
   }
@@ -55,10 +68,11 @@ export abstract class Optimizer {
     step: number,
   ): ReturnType<typeof sgdRule>;
 
+  /** A copy of the optimizer's state (the live state is freed as steps replace it). */
   stateDict(): OptimizerStateDict {
     return {
       lr: this.lr,
-      state: this.state.map((s) => ({ step: s.step, tensors: { ...s.tensors } })),
+      state: this.state.map((s) => ({ step: s.step, tensors: cloneAll(s.tensors) })),
     };
   }
 
@@ -70,7 +84,7 @@ export abstract class Optimizer {
       );
     }
     this.lr = dict.lr;
-    dict.state.forEach((s, i) => (this.state[i] = { step: s.step, tensors: { ...s.tensors } }));
+    dict.state.forEach((s, i) => (this.state[i] = { step: s.step, tensors: cloneAll(s.tensors) }));
   }
 }
 

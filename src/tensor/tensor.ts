@@ -7,6 +7,7 @@ import { isFloat, type DType, type TypedArray } from '../core/dtype.js';
 import { formatShape, NablaError, opError } from '../core/errors.js';
 import { contiguousStrides, shapesEqual, sizeOf, type Shape } from '../core/shape.js';
 import { isGradEnabled } from '../engine/grad-mode.js';
+import { track } from '../engine/scope.js';
 import { Storage } from '../engine/storage.js';
 import type { TapeNode } from '../ops/define.js';
 import type { Graph } from '../graph/graph.js';
@@ -39,7 +40,10 @@ export class Tensor {
     readonly graph: Graph | null = null,
     private readonly symbolicBackend: Backend | null = null,
   ) {
-    storage?.retain();
+    if (storage) {
+      storage.retain();
+      track(this);
+    }
   }
 
   /** A tensor of `graph` with no value yet; unknown dimensions are -1. */

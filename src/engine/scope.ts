@@ -1,0 +1,34 @@
+/**
+ * Deterministic freeing of temporaries the engine owns (optimizer-step and backward-pass
+ * intermediates): every tensor created inside `scoped` is disposed when it returns, except those
+ * `keep` names. Disposed CPU buffers go back to the pool, so the next step reuses warm memory
+ * instead of faulting in fresh pages. Views are safe: storage is reference-counted.
+ */
+import type { Tensor } from '../tensor/tensor.js';
+
+const stack: Tensor[][] = [];
+
+/** Called for every tensor with storage as it is created. */
+export function track(t: Tensor): void {
+  stack[stack.length - 1]?.push(t);
+}
+
+export function scoped<T>(
+  fn: () => T,
+  keep: (result: T) => Iterable<Tensor | null | undefined>,
+): T {
+  const created: Tensor[] = [];
+  stack.push(created);
+  let result: T;
+  try {
+    result = fn();
+  } finally {
+    stack.pop();
+  }
+  const kept = new Set(keep(result));
+  for (const t of created) if (!kept.has(t)) t.dispose();
+  // Tensors kept here may belong to an enclosing scope's responsibility.
+  const outer = stack[stack.length - 1];
+  if (outer) for (const t of kept) if (t) outer.push(t);
+  return result;
+}
