@@ -13,9 +13,13 @@ const WORKLOADS: Record<string, string[]> = {
   W1: ['w1-matmul'],
   W5: ['w5-elementwise'],
   W4: ['w4-xor'],
+  'W4-jit': ['w4-xor', 'jit'],
   'W4-graph': ['w4-graph'],
   W2: ['mlp', 'W2'],
+  'W2-jit': ['mlp', 'W2', 'jit'],
   W3: ['mlp', 'W3'],
+  'W3-jit': ['mlp', 'W3', 'jit'],
+  'jit-ratio': ['jit-ratio'],
 };
 const only = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 

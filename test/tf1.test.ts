@@ -61,6 +61,8 @@ describe('graph construction and Session errors', () => {
         .item(),
       10,
     );
+    const flat = new Float32Array([1, 2, 3, 4, 5, 6]); // a flat typed array takes the shape [3, 2]
+    assert.equal(sess.run(y, new Map([[X, flat]])).item(), 21);
   });
 
   test('an uninitialised variable is reported by name', () => {

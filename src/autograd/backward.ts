@@ -123,7 +123,9 @@ export function runBackward(
       if (wantedSet.has(leaf)) results.set(leaf, g);
       else if (!wanted && leaf.requiresGrad) {
         const grad = createGraph ? g : g.detach();
-        handedOut.push((leaf.grad = leaf.grad ? ops.add(leaf.grad, grad) : grad));
+        // In a trace, a captured parameter's gradient goes to the parameter itself (nb.jit).
+        const target = leaf.graph?.originalOf(leaf) ?? leaf;
+        handedOut.push((target.grad = target.grad ? ops.add(target.grad, grad) : grad));
       }
     }
   };

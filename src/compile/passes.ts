@@ -8,7 +8,7 @@
  * Constant folding needs no pass: an op whose inputs are all constants (eager tensors) runs when it
  * is built, so a constant subexpression enters the graph as one captured constant.
  */
-import { broadcastShapes } from '../core/shape.js';
+import { broadcastShapes, shapesEqual } from '../core/shape.js';
 import type { FusedExpr } from '../backends/backend.js';
 import type { TapeNode } from '../ops/define.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -70,14 +70,19 @@ export function fuseElementwise(plan: Plan): Plan {
   for (const step of plan.steps) producer.set(step.output, step);
   // A fusible step is absorbed into its only reader when that reader is fusible too.
   const absorbed = new Set<Step>();
-  const absorbable = (t: Tensor): Step | undefined => {
+  // Only same-shape producers: a smaller (broadcast) one, like a bias correction on a scalar, would
+  // be recomputed for every element of the fused output instead of once.
+  const absorbable = (t: Tensor, into: Tensor): Step | undefined => {
     const p = producer.get(t);
-    return p && fusible(p) && readers.get(t) === 1 && !plan.keep.has(t) ? p : undefined;
+    const sameShape = shapesEqual(t.shape, into.shape);
+    return p && fusible(p) && sameShape && readers.get(t) === 1 && !plan.keep.has(t)
+      ? p
+      : undefined;
   };
   const steps: Step[] = [];
   for (const step of [...plan.steps].reverse()) {
     if (absorbed.has(step)) continue;
-    if (!fusible(step) || !step.inputs.some(absorbable)) {
+    if (!fusible(step) || !step.inputs.some((t) => absorbable(t, step.output))) {
       steps.push(step);
       continue;
     }
@@ -89,7 +94,7 @@ export function fuseElementwise(plan: Plan): Plan {
       const expr: FusedExpr = {
         op: s.label,
         args: s.inputs.map((t): FusedExpr => {
-          const inner = absorbable(t);
+          const inner = absorbable(t, step.output);
           if (inner) {
             // A value read twice by one step (x * x) is built once.
             const built = local.get(inner) ?? build(inner);

@@ -32,6 +32,18 @@ export function promoteTypes(a: DType, b: DType): DType {
   return RANK[a] >= RANK[b] ? a : b;
 }
 
+const category = (dtype: DType): number => (dtype === 'bool' ? 0 : isFloat(dtype) ? 2 : 1);
+
+/**
+ * The dtype of a binary op's result, PyTorch's way: a 0-d tensor does not raise the dtype of a
+ * dimensioned tensor of the same category (float32 matrix × float64 scalar tensor → float32).
+ */
+export function resultType(a: DType, aRank: number, b: DType, bRank: number): DType {
+  if (aRank === 0 && bRank > 0 && category(a) <= category(b)) return b;
+  if (bRank === 0 && aRank > 0 && category(b) <= category(a)) return a;
+  return promoteTypes(a, b);
+}
+
 /** The dtype of a JS number used as an operand: integers act as int32, others as float32. */
 export function scalarDType(value: number): DType {
   return Number.isInteger(value) ? 'int32' : 'float32';

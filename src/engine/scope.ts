@@ -7,6 +7,12 @@
 import type { Tensor } from '../tensor/tensor.js';
 
 const stack: Tensor[][] = [];
+/** Tensors something longer-lived holds (a graph captured them): scopes never free these. */
+const pinned = new WeakSet<Tensor>();
+
+export function pin(t: Tensor): void {
+  pinned.add(t);
+}
 
 /** Called for every tensor with storage as it is created. */
 export function track(t: Tensor): void {
@@ -26,7 +32,7 @@ export function scoped<T>(
     stack.pop();
   }
   const kept = new Set(keep(result));
-  for (const t of created) if (!kept.has(t)) t.dispose();
+  for (const t of created) if (!kept.has(t) && !pinned.has(t)) t.dispose();
   // Tensors kept here may belong to an enclosing scope's responsibility.
   const outer = stack[stack.length - 1];
   if (outer) for (const t of kept) if (t) outer.push(t);

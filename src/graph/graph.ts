@@ -7,6 +7,7 @@
 import type { DType } from '../core/dtype.js';
 import { formatShape, opError } from '../core/errors.js';
 import type { Shape } from '../core/shape.js';
+import { pin } from '../engine/scope.js';
 import type { TapeNode } from '../ops/define.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -20,6 +21,7 @@ export class Graph {
   readonly nodes: TapeNode[] = [];
   readonly leaves = new Map<Tensor, Leaf>();
   private readonly captured = new Map<Tensor, Tensor>();
+  private readonly originals = new Map<Tensor, Tensor>();
   private readonly names = new Map<string, number>();
   /** Bumped on every change, so cached plans know when to rebuild. */
   version = 0;
@@ -46,10 +48,19 @@ export class Graph {
     let symbolic = this.captured.get(value);
     if (!symbolic) {
       symbolic = makeSymbolic(value.shape, value.dtype);
+      // A captured parameter stays differentiable: gradients reaching it belong to the original.
+      if (value.requiresGrad) symbolic.requiresGrad_(true);
       this.captured.set(value, symbolic);
+      this.originals.set(symbolic, value);
+      pin(value); // the graph reads it whenever it runs
       this.addLeaf(symbolic, { kind: 'constant', name: this.uniqueName('Const'), value });
     }
     return symbolic;
+  }
+
+  /** The eager tensor a captured constant stands for (undefined for other tensors). */
+  originalOf(t: Tensor): Tensor | undefined {
+    return this.originals.get(t);
   }
 
   /** A readable name for any tensor of this graph. */

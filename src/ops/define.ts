@@ -9,6 +9,7 @@ import { opError } from '../core/errors.js';
 import type { Shape } from '../core/shape.js';
 import type { PrimitiveAttrs, PrimitiveName } from '../backends/primitives.js';
 import { isGradEnabled, withGradMode } from '../engine/grad-mode.js';
+import { activeTrace } from '../engine/trace.js';
 import { Tensor } from '../tensor/tensor.js';
 import { graphOf, type Graph } from '../graph/graph.js';
 
@@ -188,7 +189,7 @@ function addToGraph(graph: Graph, op: AnyOp, inputs: readonly Tensor[], attrs: u
   if (!op.infer) {
     throw opError(op.name, 'this custom op has no shape rule (infer), so it can only run eagerly');
   }
-  const backend = inputs.find((t) => t.isSymbolic)!.backend;
+  const backend = (inputs.find((t) => t.isSymbolic) ?? inputs[0]!).backend;
   const symbolic = (shape: Shape, dtype: DType): Tensor =>
     Tensor.symbolic(shape, dtype, graph, backend);
   const graphInputs = inputs.map((t) => (t.isSymbolic ? t : graph.capture(t, symbolic)));
@@ -216,7 +217,7 @@ export function bind<Attrs>(
   attrs: Attrs,
 ): Tensor;
 export function bind(op: AnyOp, inputs: readonly Tensor[], attrs: unknown): Tensor {
-  const graph = graphOf(op.name, inputs);
+  const graph = graphOf(op.name, inputs) ?? activeTrace()?.graph;
   if (graph) return addToGraph(graph, op, inputs, attrs);
   checkInputs(op, inputs);
   const out = execute(op, inputs, attrs);

@@ -2,6 +2,8 @@
 import { opError } from '../core/errors.js';
 import { noGrad } from '../engine/grad-mode.js';
 import { scoped } from '../engine/scope.js';
+import * as ops from '../ops/index.js';
+import { tensor, zeros } from '../tensor/create.js';
 import { Tensor } from '../tensor/tensor.js';
 import { adamRule, sgdRule, type RuleState } from './rules.js';
 
@@ -14,11 +16,19 @@ export interface OptimizerStateDict {
 const cloneAll = (tensors: RuleState): RuleState =>
   Object.fromEntries(Object.entries(tensors).map(([k, t]) => [k, noGrad(() => t.clone())]));
 
+interface Slot {
+  /** Steps taken, as a 0-d float64 tensor: exact as a number eagerly, a graph value in nb.jit. */
+  step: Tensor;
+  tensors: RuleState;
+}
+
 export abstract class Optimizer {
   readonly params: Tensor[];
   /** The learning rate; schedulers change it between steps. */
   lr: number;
-  protected readonly state: { step: number; tensors: RuleState }[];
+  protected readonly state: Slot[];
+  /** The rule's state tensors per parameter, created as zeros before the first step. */
+  protected abstract readonly stateNames: readonly string[];
 
   constructor(params: Iterable<Tensor>, lr: number) {
     this.params = [...params];
@@ -30,7 +40,7 @@ export abstract class Optimizer {
     });
     if (!(lr > 0)) throw opError('optimizer', `learning rate must be positive, got ${lr}`);
     this.lr = lr;
-    this.state = this.params.map(() => ({ step: 0, tensors: {} }));
+    this.state = this.params.map(() => ({ step: zeros([], { dtype: 'float64' }), tensors: {} }));
   }
 
   /** Clears every parameter's gradient (sets it to null, as PyTorch's set_to_none). */
@@ -38,25 +48,40 @@ export abstract class Optimizer {
     for (const p of this.params) p.grad = null;
   }
 
-  /** Applies one update to every parameter that has a gradient. */
+  /**
+   * Applies one update to every parameter that has a gradient. Inside nb.jit the gradients are
+   * symbolic: then the new values are recorded as assignments to the parameters, the state and
+   * the step count, which is why those are tensors updated in place.
+   */
   step(): void {
     noGrad(() => {
       this.params.forEach((p, i) => {
-        if (!p.grad) return;
+        const grad = p.grad;
+        if (!grad) return;
         const slot = this.state[i]!;
-        slot.step++;
-        const previous = Object.values(slot.tensors);
+        for (const name of this.stateNames)
+          slot.tensors[name] ??= zeros(p.shape, { dtype: p.dtype });
+        const count = ops.add(slot.step, 1);
+        slot.step.copy_(count);
+        const step = count.isSymbolic ? count : count.item();
+        const previous = { ...slot.tensors };
         // Everything the rule creates is freed on return, except the new state it hands back.
         const { state } = scoped(
           () => {
-            const result = this.update(p, p.grad!, slot.tensors, slot.step);
+            const result = this.update(p, grad, slot.tensors, step);
             p.copy_(result.param);
             return result;
           },
-          (result) => Object.values(result.state),
+          (result) => Object.values(result.state).filter((t) => !t.isSymbolic),
         );
-        slot.tensors = state;
-        for (const old of previous) if (!Object.values(state).includes(old)) old.dispose();
+        for (const [name, value] of Object.entries(state)) {
+          if (value.isSymbolic)
+            previous[name]!.copy_(value); // replayed by nb.jit
+          else {
+            slot.tensors[name] = value;
+            if (previous[name] !== value) previous[name]?.dispose();
+          }
+        }
       });
     });
   }
@@ -65,14 +90,14 @@ export abstract class Optimizer {
     param: Tensor,
     grad: Tensor,
     state: RuleState,
-    step: number,
+    step: number | Tensor,
   ): ReturnType<typeof sgdRule>;
 
   /** A copy of the optimizer's state (the live state is freed as steps replace it). */
   stateDict(): OptimizerStateDict {
     return {
       lr: this.lr,
-      state: this.state.map((s) => ({ step: s.step, tensors: cloneAll(s.tensors) })),
+      state: this.state.map((s) => ({ step: s.step.item(), tensors: cloneAll(s.tensors) })),
     };
   }
 
@@ -84,7 +109,9 @@ export abstract class Optimizer {
       );
     }
     this.lr = dict.lr;
-    dict.state.forEach((s, i) => (this.state[i] = { step: s.step, tensors: cloneAll(s.tensors) }));
+    dict.state.forEach((s, i) => {
+      this.state[i] = { step: tensor(s.step, { dtype: 'float64' }), tensors: cloneAll(s.tensors) };
+    });
   }
 }
 
@@ -115,8 +142,11 @@ export class SGD extends Optimizer {
     this.weightDecay = weightDecay;
     this.nesterov = nesterov;
   }
-  protected update(param: Tensor, grad: Tensor, state: RuleState) {
-    return sgdRule(param, grad, state, this);
+  protected get stateNames(): readonly string[] {
+    return this.momentum !== 0 ? ['momentumBuffer'] : [];
+  }
+  protected update(param: Tensor, grad: Tensor, state: RuleState, step: number | Tensor) {
+    return sgdRule(param, grad, state, this, step);
   }
 }
 
@@ -143,7 +173,8 @@ export class Adam extends Optimizer {
     this.eps = eps;
     this.weightDecay = weightDecay;
   }
-  protected update(param: Tensor, grad: Tensor, state: RuleState, step: number) {
+  protected readonly stateNames: readonly string[] = ['expAvg', 'expAvgSq'];
+  protected update(param: Tensor, grad: Tensor, state: RuleState, step: number | Tensor) {
     return adamRule(param, grad, state, this, step);
   }
 }

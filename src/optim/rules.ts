@@ -20,14 +20,33 @@ export interface SGDHyper {
   nesterov: boolean;
 }
 
-export function sgdRule(param: Tensor, grad: Tensor, state: RuleState, h: SGDHyper): RuleResult {
+/**
+ * One SGD step. State: momentumBuffer (zeros before the first step). As in PyTorch, the first step's
+ * buffer is the gradient itself; `step` (counting from 1) tells the first step apart when
+ * dampening makes that differ from the general formula.
+ */
+export function sgdRule(
+  param: Tensor,
+  grad: Tensor,
+  state: RuleState,
+  h: SGDHyper,
+  step: number | Tensor = 1,
+): RuleResult {
   let g = h.weightDecay !== 0 ? ops.add(grad, ops.mul(param, h.weightDecay)) : grad;
   const next: RuleState = {};
   if (h.momentum !== 0) {
     const previous = state['momentumBuffer'];
-    const buffer = previous
+    const blended = previous
       ? ops.add(ops.mul(previous, h.momentum), ops.mul(g, 1 - h.dampening))
       : g;
+    const buffer =
+      h.dampening === 0 || !previous
+        ? blended // with zero dampening the formula gives g on the first step anyway
+        : typeof step === 'number'
+          ? step === 1
+            ? g
+            : blended
+          : ops.where(ops.eq(step, 1), g, blended);
     next['momentumBuffer'] = buffer;
     g = h.nesterov ? ops.add(g, ops.mul(buffer, h.momentum)) : buffer;
   }

@@ -60,6 +60,28 @@ function assignments(op: Operation, out: Operation[] = []): Operation[] {
   return out;
 }
 
+/** A fed array as a tensor; a flat typed array takes the placeholder's shape (one unknown size). */
+function feedTensor(raw: TensorData, placeholder: Tensor): Tensor {
+  if (ArrayBuffer.isView(raw) && placeholder.ndim !== 1) {
+    const known = placeholder.shape.filter((d) => d >= 0).reduce((a, b) => a * b, 1);
+    const unknown = placeholder.shape.filter((d) => d < 0).length;
+    if (unknown <= 1 && known > 0 && raw.length % known === 0) {
+      const shape = placeholder.shape.map((d) => (d < 0 ? raw.length / known : d));
+      return tensor(raw, { shape, dtype: placeholder.dtype });
+    }
+  }
+  return tensor(raw, { dtype: placeholder.dtype });
+}
+
+/** Small numeric ids for tensors, to key cached plans cheaply. */
+const ids = new WeakMap<Tensor, number>();
+let nextId = 0;
+const idOf = (t: Tensor): number => {
+  let id = ids.get(t);
+  if (id === undefined) ids.set(t, (id = nextId++));
+  return id;
+};
+
 const displayShape = (s: Shape): string => formatShape(s.map((d) => (d < 0 ? null : d)));
 
 export class Session {
@@ -138,8 +160,7 @@ export class Session {
       const leaf = placeholder instanceof Tensor ? this.graph.leaves.get(placeholder) : undefined;
       if (!leaf || leaf.kind !== 'placeholder')
         throw opError('Session.run', "feeds must be keyed by placeholders of this session's graph");
-      const value =
-        raw instanceof Tensor ? raw : tensor(raw as TensorData, { dtype: placeholder.dtype });
+      const value = raw instanceof Tensor ? raw : feedTensor(raw as TensorData, placeholder);
       if (value.isSymbolic)
         throw opError('Session.run', `the feed for '${leaf.name}' is symbolic: feed values`);
       const where = `placeholder '${leaf.name}' (${placeholder.dtype} ${displayShape(placeholder.shape)})`;
@@ -159,10 +180,9 @@ export class Session {
   }
 
   private plan(targets: readonly Tensor[], feeds: Map<Tensor, Tensor>): Plan {
-    const signature = [...feeds]
-      .map(([p, v]) => `${this.graph.nameOf(p)}:${v.shape.join('x')}`)
-      .join(',');
-    const key = `${this.graph.version}|${targets.map((t) => this.graph.nameOf(t)).join(',')}|${signature}`;
+    let key = `${this.graph.version}|`;
+    for (const t of targets) key += `${idOf(t)},`;
+    for (const [p, v] of feeds) key += `|${idOf(p)}:${v.shape.join('x')}`;
     let plan = this.plans.get(key);
     if (!plan) {
       const { nodes, leaves } = prune(this.graph, targets);

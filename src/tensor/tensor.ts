@@ -8,6 +8,7 @@ import { formatShape, NablaError, opError } from '../core/errors.js';
 import { contiguousStrides, shapesEqual, sizeOf, type Shape } from '../core/shape.js';
 import { isGradEnabled } from '../engine/grad-mode.js';
 import { track } from '../engine/scope.js';
+import { activeTrace } from '../engine/trace.js';
 import { Storage } from '../engine/storage.js';
 import type { TapeNode } from '../ops/define.js';
 import type { Graph } from '../graph/graph.js';
@@ -182,6 +183,18 @@ export class Tensor {
         'copy_',
         'an in-place copy into a tensor that requires grad must run inside nb.noGrad',
       );
+    }
+    if (source.isSymbolic && !this.isSymbolic) {
+      // nb.jit: the value exists only when the trace replays; record the assignment instead.
+      const trace = activeTrace();
+      if (!trace) {
+        throw opError(
+          'copy_',
+          'a symbolic value can only be copied into an eager tensor while nb.jit traces',
+        );
+      }
+      trace.assignments.push([this, source]);
+      return this;
     }
     if (source.device !== this.device) {
       throw opError('copy_', `source is on ${source.device}, this tensor on ${this.device}`);

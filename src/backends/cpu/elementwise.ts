@@ -36,16 +36,27 @@ const HELPERS = {
   },
 };
 
-/** Compiles a loop for `value`, an expression over the markers $0..$(arity−1). */
-function compile(value: string, arity: number): CompiledLoop {
-  const ops = Array.from({ length: arity }, (_, k) => k);
-  const list = (f: (k: number) => string, sep = ' '): string => ops.map(f).join(sep);
+/**
+ * Compiles a loop for `value`, an expression over the markers $0..$(arity−1). Operands marked in
+ * `scalars` hold one element (broadcast everywhere): they are read once, before the loop, so a
+ * chain like m·β₁ + g·(1 − β₁) still runs as one flat loop over its full-size operands.
+ */
+function compile(value: string, arity: number, scalars: readonly boolean[]): CompiledLoop {
+  const all = Array.from({ length: arity }, (_, k) => k);
+  const ops = all.filter((k) => !scalars[k]); // operands that advance through memory
+  const list = (f: (k: number) => string, sep = ' ', over = ops): string => over.map(f).join(sep);
   const elem = (idx: (k: number) => string): string =>
-    value.replace(/\$(\d+)/g, (_, k: string) => `A${k}[${idx(+k)}]`);
-  // Operand 0 of the arrays is the output `o`; input k is A{k}, with strides S{k} and pointer P{k}.
+    value.replace(/\$(\d+)/g, (_, k: string) => (scalars[+k] ? `C${k}` : `A${k}[${idx(+k)}]`));
+  // Operand 0 of the arrays is the output `o`; input k is A{k}, with strides S{k} and pointer P{k};
+  // a scalar input's value is C{k}.
   const source = `
     const o = arrays[0], so = strides[0];
-    ${list((k) => `const A${k} = arrays[${k + 1}], S${k} = strides[${k + 1}];`, '\n')}
+    ${list((k) => `const A${k} = arrays[${k + 1}], S${k} = strides[${k + 1}];`, '\n', all)}
+    ${list(
+      (k) => `const C${k} = A${k}[offsets[${k + 1}]];`,
+      '\n',
+      all.filter((k) => scalars[k]),
+    )}
     const nd = shape.length;
     let po = offsets[0]; ${list((k) => `let P${k} = offsets[${k + 1}];`)}
     if (nd === 0) { o[po] = ${elem((k) => `P${k}`)}; return; }
@@ -138,9 +149,14 @@ export function elementwiseOfMarkers(value: string, arity: number): ElementwiseK
   const cache = new Map<string, CompiledLoop>();
   return (out, inputs) => {
     if (out.shape.includes(0)) return;
-    const key = out.dtype + inputs.map((v) => v.dtype).join();
+    // One compiled loop per dtype signature and per set of one-element (scalar) operands.
+    let key: string = out.dtype;
+    for (const v of inputs) key += v.shape.every((d) => d === 1) ? `${v.dtype}*` : v.dtype;
     let loop = cache.get(key);
-    if (!loop) cache.set(key, (loop = compile(value, arity)));
+    if (!loop) {
+      const scalars = inputs.map((v) => v.shape.every((d) => d === 1));
+      cache.set(key, (loop = compile(value, arity, scalars)));
+    }
     const views = [out, ...inputs];
     const [shape, strides] = collapse(
       out.shape,

@@ -24,11 +24,37 @@ function checkedIndex(op: string, value: number, size: number): number {
   return value < 0 ? value + size : value;
 }
 
+/**
+ * indexSelect's case of gather (an index that varies only along `dim`, over a contiguous input):
+ * whole blocks move with one copy each, e.g. the rows of a DataLoader batch.
+ */
+function gatherBlocks(out: View, x: View, index: View, dim: number): boolean {
+  const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+  const onlyAlongDim = index.strides.every((s, d) => d === dim || s === 0);
+  const contiguous = x.strides.every(
+    (s, d) => x.shape[d] === 1 || s === size(x.shape.slice(d + 1)),
+  );
+  const fullBlocks = out.shape.every((n, d) => d === dim || n === x.shape[d]);
+  if (!onlyAlongDim || !contiguous || !fullBlocks) return false;
+  const inner = size(x.shape.slice(dim + 1));
+  const outer = size(x.shape.slice(0, dim));
+  const [length, count] = [x.shape[dim]!, out.shape[dim]!];
+  for (let j = 0; j < count; j++) {
+    const k = checkedIndex('gather', index.buffer[index.offset + j * index.strides[dim]!]!, length);
+    for (let o = 0; o < outer; o++) {
+      const from = x.offset + (o * length + k) * inner;
+      out.buffer.set(x.buffer.subarray(from, from + inner), out.offset + (o * count + j) * inner);
+    }
+  }
+  return true;
+}
+
 export function gather(
   out: View,
   [x, index]: readonly View[],
   { dim }: PrimitiveAttrs['Gather'],
 ): void {
+  if (gatherBlocks(out, x!, index!, dim)) return;
   const xBase = offsetsExceptDim(index!, x!.strides, dim);
   const iPos = blockOffsets(index!.shape, index!.strides);
   const size = x!.shape[dim]!;

@@ -2,7 +2,7 @@
  * Elementwise primitives. Each entry: the shape rule (NumPy broadcasting), the dtype rule, and the
  * gradient written with public ops — so it runs eagerly, builds graph nodes, and differentiates again.
  */
-import { isFloat, promoteTypes, type DType } from '../../core/dtype.js';
+import { isFloat, promoteTypes, resultType, type DType } from '../../core/dtype.js';
 import { broadcastShapes } from '../../core/shape.js';
 import type { BinaryName, UnaryName } from '../../backends/primitives.js';
 import type { Tensor, TensorLike } from '../../tensor/tensor.js';
@@ -34,7 +34,7 @@ function binaryOp(name: BinaryName, rule: Rule, vjp?: Vjp<Record<string, never>>
     elementwise: true,
     infer: ([a, b]: readonly TensorMeta[]) => ({
       shape: broadcastShapes(name, [a!.shape, b!.shape]),
-      dtype: rule(promoteTypes(a!.dtype, b!.dtype)),
+      dtype: rule(resultType(a!.dtype, a!.shape.length, b!.dtype, b!.shape.length)),
     }),
     ...(vjp && { vjp }),
   });

@@ -1,0 +1,119 @@
+/**
+ * nb.jit: traces a function once per input signature (shapes and dtypes) into a graph — forward
+ * pass, backward() and optimizer steps included — optimises it with the graph passes, and replays
+ * the plan on later calls. Parameters and optimizer state are read and written in place, so eager
+ * code and jitted code can be mixed.
+ */
+import { formatShape } from '../core/errors.js';
+import { Graph } from '../graph/graph.js';
+import { tracing, type Trace } from '../engine/trace.js';
+import { noGrad } from '../engine/grad-mode.js';
+import { getBackend } from '../engine/devices.js';
+import { Session } from '../session/session.js';
+import { Tensor } from '../tensor/tensor.js';
+
+/** What a jitted function may return: tensors, nothing, or arrays/objects of tensors. */
+// `void` is deliberate: a training step that returns nothing has type void, not undefined.
+export type JitResult =
+  | Tensor
+  // eslint-disable-next-line @typescript-eslint/no-invalid-void-type
+  | void
+  | undefined
+  | readonly JitResult[]
+  | { readonly [key: string]: JitResult };
+
+interface Compiled {
+  session: Session;
+  inputs: Tensor[];
+  /** The traced result, with symbolic tensors in place of values. */
+  result: JitResult;
+  outputs: Tensor[];
+  assignments: [Tensor, Tensor][];
+  /** Tensors whose .grad the traced function set, with the symbolic gradient. */
+  grads: [Tensor, Tensor][];
+}
+
+function collect(result: JitResult, out: Tensor[]): void {
+  if (result instanceof Tensor) out.push(result);
+  else if (Array.isArray(result)) for (const r of result) collect(r, out);
+  else if (result && typeof result === 'object')
+    for (const r of Object.values(result)) collect(r as JitResult, out);
+}
+
+function rebuild(result: JitResult, value: (t: Tensor) => Tensor): JitResult {
+  if (result instanceof Tensor) return value(result);
+  if (Array.isArray(result)) return result.map((r: JitResult) => rebuild(r, value));
+  if (result && typeof result === 'object')
+    return Object.fromEntries(
+      Object.entries(result).map(([k, r]) => [k, rebuild(r as JitResult, value)]),
+    );
+  return result;
+}
+
+function trace(fn: (...args: Tensor[]) => JitResult, args: readonly Tensor[]): Compiled {
+  const graph = new Graph();
+  const inputs = args.map((a, i) => {
+    const t = Tensor.symbolic(a.shape, a.dtype, graph, getBackend(a.device));
+    graph.addLeaf(t, { kind: 'placeholder', name: `arg${i}` });
+    return t;
+  });
+  const record: Trace = { graph, assignments: [] };
+  const result = tracing(record, () => fn(...inputs));
+  // Parameters got symbolic gradients while tracing; each run sets their values instead.
+  const grads: [Tensor, Tensor][] = [];
+  for (const leaf of graph.leaves.keys()) {
+    const original = graph.originalOf(leaf);
+    if (original?.grad?.isSymbolic) {
+      grads.push([original, original.grad]);
+      original.grad = null;
+    }
+  }
+  const outputs: Tensor[] = [];
+  collect(result, outputs);
+  return {
+    session: new Session(graph),
+    inputs,
+    result,
+    outputs,
+    assignments: record.assignments,
+    grads,
+  };
+}
+
+/**
+ * Compiles `fn` for speed: the first call with each input signature traces it into a graph; every
+ * call runs the optimised graph. `fn` must compute with nabla ops only (reading values with
+ * item()/dataSync() inside it is an error) and should clear gradients itself (optimizer.zeroGrad())
+ * when it calls backward(). Random numbers drawn inside `fn` are drawn once, when it is traced.
+ *
+ * @example
+ * const step = nb.jit((x, y) => {
+ *   const loss = lossFn.forward(model.forward(x), y);
+ *   opt.zeroGrad(); loss.backward(); opt.step();
+ *   return loss;
+ * });
+ * for (const [x, y] of loader) step(x!, y!);
+ */
+export function jit<R extends JitResult>(fn: (...args: Tensor[]) => R): (...args: Tensor[]) => R {
+  const compiled = new Map<string, Compiled>();
+  return (...args: Tensor[]): R => {
+    const signature = args.map((a) => `${a.dtype}${formatShape(a.shape)}`).join(',');
+    let c = compiled.get(signature);
+    if (!c) compiled.set(signature, (c = trace(fn as (...a: Tensor[]) => JitResult, args)));
+    const fetches = [
+      ...c.outputs,
+      ...c.assignments.map(([, v]) => v),
+      ...c.grads.map(([, g]) => g),
+    ];
+    const values = c.session.run(
+      fetches,
+      new Map(c.inputs.map((input, i) => [input, args[i]!])),
+    ) as Tensor[];
+    const valueOf = new Map(fetches.map((f, i) => [f, values[i]!]));
+    noGrad(() => {
+      for (const [target, value] of c.assignments) target.copy_(valueOf.get(value)!);
+    });
+    for (const [param, grad] of c.grads) param.grad = valueOf.get(grad)!;
+    return rebuild(c.result, (t) => valueOf.get(t) ?? t) as R;
+  };
+}
