@@ -22,9 +22,11 @@ const WORKLOADS: Record<string, string[]> = {
   'jit-ratio': ['jit-ratio'],
 };
 const only = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const compare = process.argv.includes('--compare');
 
 const cpu = `${cpus()[0]?.model ?? 'cpu'} ×${cpus().length}`;
 console.log(`nabla bench — ${new Date().toISOString()} — ${cpu}, Node ${process.version}`);
+const results = new Map<string, Record<string, number | string>>();
 for (const [name, [script, ...args]] of Object.entries(WORKLOADS)) {
   if (only.length > 0 && !only.includes(name)) continue;
   const path = fileURLToPath(new URL(`./workloads/${script}.js`, import.meta.url));
@@ -35,8 +37,54 @@ for (const [name, [script, ...args]] of Object.entries(WORKLOADS)) {
   const argv = args.filter((a) => !a.includes('='));
   const output = execFileSync(process.execPath, [path, ...argv], { encoding: 'utf8', env });
   const result = JSON.parse(output.trim().split('\n').pop()!) as Record<string, number | string>;
+  results.set(name, result);
   const figures = Object.entries(result)
     .filter(([k]) => k !== 'workload')
     .map(([k, v]) => `${k}: ${typeof v === 'number' ? +v.toPrecision(4) : v}`);
   console.log(`${String(result['workload']).padEnd(34)} ${figures.join('   ')}`);
+}
+
+/**
+ * --compare: the same workloads in PyTorch (bench/pytorch/workloads.py, 1 thread, run as the
+ * BENCHMARKS.md anchors were) when /usr/bin/python3 has torch, and nabla's ratio to it.
+ */
+if (compare) {
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    MALLOC_MMAP_THRESHOLD_: '33554432',
+    MALLOC_TRIM_THRESHOLD_: '268435456',
+  };
+  delete env['OPENBLAS_CORETYPE'];
+  delete env['OPENBLAS_L2_SIZE'];
+  const script = fileURLToPath(new URL('../../bench/pytorch/workloads.py', import.meta.url));
+  let torch: Record<string, number | string> | null = null;
+  try {
+    const output = execFileSync('/usr/bin/python3', [script, '1'], { encoding: 'utf8', env });
+    torch = JSON.parse(output.trim().split('\n').pop()!) as Record<string, number | string>;
+  } catch {
+    console.log('PyTorch comparison skipped: /usr/bin/python3 with torch is not available');
+  }
+  if (torch) {
+    const figure = (workload: string, key: string): number | undefined => {
+      const v = results.get(workload)?.[key];
+      return typeof v === 'number' ? v : undefined;
+    };
+    const rows: [string, number | undefined, string][] = [
+      ['W1 N=1024 (wasm)', figure('W1', 'N=1024 GFLOPS'), 'W1 N=1024 GFLOPS'],
+      ['W2 eager', figure('W2', 'samples/s'), 'W2 samples/s'],
+      ['W2 jit', figure('W2-jit', 'samples/s'), 'W2 samples/s'],
+      ['W3 eager', figure('W3', 'samples/s'), 'W3 samples/s'],
+      ['W4 eager', figure('W4', 'steps/s'), 'W4 steps/s'],
+      ['W4 jit', figure('W4-jit', 'steps/s'), 'W4 steps/s'],
+      ['W5 eager', figure('W5', 'eager GB/s'), 'W5 GB/s'],
+    ];
+    console.log(`\n${String(torch['workload'])}, same machine:`);
+    for (const [label, ours, key] of rows) {
+      const theirs = torch[key];
+      if (ours === undefined || typeof theirs !== 'number') continue;
+      console.log(
+        `${label.padEnd(20)} nabla ${+ours.toPrecision(4)}   PyTorch ${+theirs.toPrecision(4)}   ratio ${(ours / theirs).toFixed(2)}×`,
+      );
+    }
+  }
 }

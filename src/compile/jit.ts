@@ -23,8 +23,8 @@ export type JitResult =
   | { readonly [key: string]: JitResult };
 
 interface Compiled {
-  session: Session;
-  inputs: Tensor[];
+  /** Outputs, then assigned values, then gradients, from the argument values. */
+  run: (args: readonly Tensor[]) => Tensor[];
   /** The traced result, with symbolic tensors in place of values. */
   result: JitResult;
   outputs: Tensor[];
@@ -70,14 +70,9 @@ function trace(fn: (...args: Tensor[]) => JitResult, args: readonly Tensor[]): C
   }
   const outputs: Tensor[] = [];
   collect(result, outputs);
-  return {
-    session: new Session(graph),
-    inputs,
-    result,
-    outputs,
-    assignments: record.assignments,
-    grads,
-  };
+  const fetches = [...outputs, ...record.assignments.map(([, v]) => v), ...grads.map(([, g]) => g)];
+  const run = new Session(graph).makeCallable(fetches, inputs, args);
+  return { run, result, outputs, assignments: record.assignments, grads };
 }
 
 /**
@@ -100,20 +95,11 @@ export function jit<R extends JitResult>(fn: (...args: Tensor[]) => R): (...args
     const signature = args.map((a) => `${a.dtype}${formatShape(a.shape)}`).join(',');
     let c = compiled.get(signature);
     if (!c) compiled.set(signature, (c = trace(fn as (...a: Tensor[]) => JitResult, args)));
-    const fetches = [
-      ...c.outputs,
-      ...c.assignments.map(([, v]) => v),
-      ...c.grads.map(([, g]) => g),
-    ];
-    const values = c.session.run(
-      fetches,
-      new Map(c.inputs.map((input, i) => [input, args[i]!])),
-    ) as Tensor[];
-    const valueOf = new Map(fetches.map((f, i) => [f, values[i]!]));
-    noGrad(() => {
-      for (const [target, value] of c.assignments) target.copy_(valueOf.get(value)!);
-    });
-    for (const [param, grad] of c.grads) param.grad = valueOf.get(grad)!;
+    const values = c.run(args);
+    const [outputs, assigned] = [c.outputs.length, c.outputs.length + c.assignments.length];
+    noGrad(() => c.assignments.forEach(([target], i) => target.copy_(values[outputs + i]!)));
+    c.grads.forEach(([param], i) => (param.grad = values[assigned + i]!));
+    const valueOf = new Map(c.outputs.map((t, i) => [t, values[i]!]));
     return rebuild(c.result, (t) => valueOf.get(t) ?? t) as R;
   };
 }

@@ -28,6 +28,20 @@ export interface Plan {
   readonly keep: Set<Tensor>;
 }
 
+/** A plan with, for each step, the intermediate values that die after it (buffer reuse). */
+export interface ExecutablePlan extends Plan {
+  readonly frees: readonly (readonly Tensor[])[];
+}
+
+/** Liveness: each intermediate value is freed right after its last reader. */
+export function withLiveness(plan: Plan): ExecutablePlan {
+  const lastUse = new Map<Tensor, number>();
+  plan.steps.forEach((step, i) => step.inputs.forEach((t) => lastUse.set(t, i)));
+  const frees: Tensor[][] = plan.steps.map(() => []);
+  for (const [t, i] of lastUse) if (!plan.leaves.has(t) && !plan.keep.has(t)) frees[i]!.push(t);
+  return { ...plan, frees };
+}
+
 /** The nodes and leaves `targets` depend on, in build (topological) order. */
 export function prune(
   graph: Graph,

@@ -29,6 +29,8 @@ export abstract class Optimizer {
   protected readonly state: Slot[];
   /** The rule's state tensors per parameter, created as zeros before the first step. */
   protected abstract readonly stateNames: readonly string[];
+  /** Whether the rule reads the step count (Adam's bias corrections, SGD's dampened first step). */
+  protected abstract readonly countsSteps: boolean;
 
   constructor(params: Iterable<Tensor>, lr: number) {
     this.params = [...params];
@@ -61,9 +63,12 @@ export abstract class Optimizer {
         const slot = this.state[i]!;
         for (const name of this.stateNames)
           slot.tensors[name] ??= zeros(p.shape, { dtype: p.dtype });
-        const count = ops.add(slot.step, 1);
-        slot.step.copy_(count);
-        const step = count.isSymbolic ? count : count.item();
+        let step: number | Tensor = 0;
+        if (this.countsSteps) {
+          const count = ops.add(slot.step, 1);
+          slot.step.copy_(count);
+          step = count.isSymbolic ? count : count.item();
+        }
         const previous = { ...slot.tensors };
         // Everything the rule creates is freed on return, except the new state it hands back.
         const { state } = scoped(
@@ -145,6 +150,9 @@ export class SGD extends Optimizer {
   protected get stateNames(): readonly string[] {
     return this.momentum !== 0 ? ['momentumBuffer'] : [];
   }
+  protected get countsSteps(): boolean {
+    return this.momentum !== 0 && this.dampening !== 0;
+  }
   protected update(param: Tensor, grad: Tensor, state: RuleState, step: number | Tensor) {
     return sgdRule(param, grad, state, this, step);
   }
@@ -174,6 +182,7 @@ export class Adam extends Optimizer {
     this.weightDecay = weightDecay;
   }
   protected readonly stateNames: readonly string[] = ['expAvg', 'expAvgSq'];
+  protected readonly countsSteps = true;
   protected update(param: Tensor, grad: Tensor, state: RuleState, step: number | Tensor) {
     return adamRule(param, grad, state, this, step);
   }

@@ -9,7 +9,7 @@ import type { Shape } from '../core/shape.js';
 import { noGrad } from '../engine/grad-mode.js';
 import { getDefaultGraph, type Graph } from '../graph/graph.js';
 import { Operation, Variable } from '../graph/variable.js';
-import { prune, type Plan } from '../compile/plan.js';
+import { prune, withLiveness, type ExecutablePlan } from '../compile/plan.js';
 import { runOp } from '../ops/define.js';
 import { optimize, type PassName } from '../compile/passes.js';
 import { tensor, type TensorData } from '../tensor/create.js';
@@ -86,7 +86,7 @@ const displayShape = (s: Shape): string => formatShape(s.map((d) => (d < 0 ? nul
 
 export class Session {
   private readonly variables = new Map<Variable, Tensor>();
-  private readonly plans = new Map<string, Plan>();
+  private readonly plans = new Map<string, ExecutablePlan>();
   private readonly passes: readonly PassName[] | undefined;
 
   constructor(
@@ -136,6 +136,27 @@ export class Session {
     return Promise.resolve().then(() => this.run(fetches, feeds));
   }
 
+  /**
+   * A function evaluating `fetches` from values for `placeholders`, planned once for the shapes of
+   * `sample` (TF1's make_callable): no per-call flattening, feed checks or plan lookup. Callers
+   * guarantee later values have the same shapes and dtypes.
+   */
+  makeCallable(
+    fetches: readonly Tensor[],
+    placeholders: readonly Tensor[],
+    sample: readonly Tensor[],
+  ): (values: readonly Tensor[]) => Tensor[] {
+    const feeds = this.checkFeeds(new Map(placeholders.map((p, i) => [p, sample[i]!])));
+    const targets = fetches.filter((t) => t.isSymbolic);
+    const plan = this.plan(targets, feeds);
+    return (values) => {
+      const run = noGrad(() =>
+        this.execute(plan, new Map(placeholders.map((p, i) => [p, values[i]!]))),
+      );
+      return fetches.map((t) => (t.isSymbolic ? run.get(t)! : t));
+    };
+  }
+
   /** The current value of a variable (after initialisation). */
   valueOf(variable: Variable): Tensor {
     return this.variableValue(variable);
@@ -179,7 +200,7 @@ export class Session {
     return out;
   }
 
-  private plan(targets: readonly Tensor[], feeds: Map<Tensor, Tensor>): Plan {
+  private plan(targets: readonly Tensor[], feeds: Map<Tensor, Tensor>): ExecutablePlan {
     let key = `${this.graph.version}|`;
     for (const t of targets) key += `${idOf(t)},`;
     for (const [p, v] of feeds) key += `|${idOf(p)}:${v.shape.join('x')}`;
@@ -201,32 +222,31 @@ export class Session {
         label: node.name,
         run: (xs: readonly Tensor[]) => runOp(node.op, xs, node.attrs),
       }));
-      plan = optimize({ graph: this.graph, leaves, steps, keep: new Set(targets) }, this.passes);
+      plan = withLiveness(
+        optimize({ graph: this.graph, leaves, steps, keep: new Set(targets) }, this.passes),
+      );
       this.plans.set(key, plan);
     }
     return plan;
   }
 
-  private execute(plan: Plan, feeds: Map<Tensor, Tensor>): Map<Tensor, Tensor> {
+  private execute(plan: ExecutablePlan, feeds: Map<Tensor, Tensor>): Map<Tensor, Tensor> {
     const values = new Map<Tensor, Tensor>();
     for (const [t, leaf] of plan.leaves) {
       if (leaf.kind === 'placeholder') values.set(t, feeds.get(t)!);
       else if (leaf.kind === 'constant') values.set(t, leaf.value);
       else values.set(t, this.variableValue(t as Variable));
     }
-    const lastUse = new Map<Tensor, number>();
-    plan.steps.forEach((step, i) => step.inputs.forEach((t) => lastUse.set(t, i)));
-    plan.steps.forEach((step, i) => {
-      const inputs = step.inputs.map((t) => values.get(t)!);
-      values.set(step.output, step.run(inputs));
+    const { steps, frees } = plan;
+    for (let i = 0; i < steps.length; i++) {
+      const step = steps[i]!;
+      values.set(step.output, step.run(step.inputs.map((t) => values.get(t)!)));
       // Buffer reuse: an intermediate value dies after its last reader (views keep their storage).
-      for (const t of new Set(step.inputs)) {
-        if (lastUse.get(t) === i && !plan.leaves.has(t) && !plan.keep.has(t)) {
-          values.get(t)!.dispose();
-          values.delete(t);
-        }
+      for (const t of frees[i]!) {
+        values.get(t)!.dispose();
+        values.delete(t);
       }
-    });
+    }
     return values;
   }
 

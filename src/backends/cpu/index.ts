@@ -2,7 +2,8 @@
 import type { DType, TypedArray } from '../../core/dtype.js';
 import { BufferPool } from './pool.js';
 import type { Backend } from '../backend.js';
-import type { BinaryName, KernelTable, UnaryName } from '../primitives.js';
+import type { ArrayView, BinaryName, KernelTable, UnaryName } from '../primitives.js';
+import { shapesEqual } from '../../core/shape.js';
 import type { FusedExpr } from '../backend.js';
 import {
   elementwise,
@@ -78,11 +79,31 @@ function fusedExpression(expr: FusedExpr): string | null {
   return toMarkers(template).replace(/\$(\d+)/g, (_, k: string) => `(${args[+k]})`);
 }
 
+const copyLoop = elementwise('a', 1);
+
+/** Copies (contiguous(), copy_): a same-dtype contiguous copy is one memcpy (TypedArray.set). */
+function copy(out: ArrayView<TypedArray>, inputs: readonly ArrayView<TypedArray>[]): void {
+  const x = inputs[0]!;
+  const size = out.shape.reduce((a, b) => a * b, 1);
+  if (x.dtype === out.dtype && isDense(out) && isDense(x) && shapesEqual(x.shape, out.shape)) {
+    out.buffer.set(x.buffer.subarray(x.offset, x.offset + size), out.offset);
+  } else copyLoop(out, inputs);
+}
+
+function isDense(v: ArrayView<TypedArray>): boolean {
+  let expected = 1;
+  for (let d = v.shape.length - 1; d >= 0; d--) {
+    if (v.shape[d] !== 1 && v.strides[d] !== expected) return false;
+    expected *= v.shape[d]!;
+  }
+  return true;
+}
+
 const kernels: KernelTable<TypedArray> = {
   ...elementwiseKernels,
   Where: elementwise(WHERE, 3),
   Cast: elementwiseByOutput((dtype) => (dtype === 'bool' ? '(a !== 0 ? 1 : 0)' : 'a')),
-  Contiguous: elementwise('a', 1),
+  Contiguous: copy,
   Sum: reduceKernel(FOLDS.Sum),
   Max: reduceKernel(FOLDS.Max),
   Min: reduceKernel(FOLDS.Min),
