@@ -2,8 +2,19 @@
  * Errors a user can act on: each names the op, the shapes involved and the user's own line of code
  * (the first stack frame outside nabla), so a mistake deep in a model points back at its cause.
  */
-const LIBRARY_ROOT = new URL('..', import.meta.url).href; // .../src/ (or .../dist/src/)
-const LIBRARY_PATH = decodeURIComponent(new URL(LIBRARY_ROOT).pathname);
+
+/**
+ * The directory of nabla's own files (…/src/ or …/dist/src/), whose stack frames are skipped; null
+ * inside a bundle (import.meta.url is gone there, and every frame is in one file anyway).
+ */
+const LIBRARY_PATH: string | null = (() => {
+  try {
+    const url: unknown = import.meta.url;
+    return typeof url === 'string' ? decodeURIComponent(new URL('..', url).pathname) : null;
+  } catch {
+    return null;
+  }
+})();
 
 export class NablaError extends Error {
   override name = 'NablaError';
@@ -26,7 +37,7 @@ export function userCallSite(): string | undefined {
     if (!match) continue;
     const file = match[1]!;
     const path = file.startsWith('file://') ? decodeURIComponent(new URL(file).pathname) : file;
-    if (path.startsWith(LIBRARY_PATH) || path.startsWith('node:')) continue;
+    if ((LIBRARY_PATH && path.startsWith(LIBRARY_PATH)) || path.startsWith('node:')) continue;
     return `${path}:${match[2]}:${match[3]}`;
   }
   return undefined;
