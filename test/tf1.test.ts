@@ -233,3 +233,47 @@ describe('graph and eager training agree', () => {
     }
   });
 });
+
+describe('TF1 names', () => {
+  test('the aliases compute what their nb counterparts do', () => {
+    const g = new tf1.Graph();
+    const logits = tf1.placeholder('float32', [2, 3], 'logits', g);
+    const labels = tf1.placeholder('float32', [2, 3], 'labels', g);
+    const sess = new tf1.Session(g);
+    const z = [
+      [1, 2, 3],
+      [0, -1, 2],
+    ];
+    const p = [
+      [0, 0, 1],
+      [0.5, 0.5, 0],
+    ];
+    const feeds = new Map([
+      [logits, z],
+      [labels, p],
+    ]);
+    const [ce, bce, quotient, biggest, mean, total] = sess.run(
+      [
+        tf1.softmaxCrossEntropyWithLogits({ labels, logits }),
+        tf1.sigmoidCrossEntropyWithLogits({ labels, logits }),
+        tf1.divide(logits, 2),
+        tf1.reduceMax(logits, 1),
+        tf1.reduceMean(tf1.multiply(logits, labels)),
+        tf1.reduceSum(tf1.subtract(logits, labels), 0, true),
+      ],
+      feeds,
+    );
+    const [zt, pt] = [nb.tensor(z), nb.tensor(p)];
+    const near = (a: nb.Tensor, b: nb.Tensor) =>
+      a.dataSync().forEach((v, i) => assert.ok(Math.abs(v - b.dataSync()[i]!) < 1e-6));
+    near(ce, nb.nn.functional.crossEntropy(zt, pt, { reduction: 'none' }));
+    near(bce, nb.nn.functional.bceWithLogits(zt, pt, { reduction: 'none' }));
+    near(quotient, zt.div(2));
+    assert.deepEqual(biggest.toArray(), [3, 2]);
+    near(mean, zt.mul(pt).mean());
+    assert.deepEqual(total.shape, [1, 3]);
+    const u = tf1.randomUniform([1000], -2, 3);
+    assert.ok(u.min().item() >= -2 && u.max().item() < 3);
+    assert.equal(tf1.constant([1, 2], 'int32').dtype, 'int32');
+  });
+});

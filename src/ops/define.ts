@@ -99,10 +99,6 @@ export function defineFunctionOp<Attrs>(op: Omit<FunctionOp<Attrs>, 'kind'>): Fu
   return defined;
 }
 
-export function getOp(name: string): AnyOp | undefined {
-  return registry.get(name);
-}
-
 /**
  * Replaces the gradient of the op named `name`, for every later backward pass (eager) and every
  * later symbolic gradient (graph mode), like TF1's `RegisterGradient`.
