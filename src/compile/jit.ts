@@ -5,6 +5,7 @@
  * code and jitted code can be mixed.
  */
 import { formatShape } from '../core/errors.js';
+import { leavesOf, mapLeaves } from '../core/structure.js';
 import { Graph } from '../graph/graph.js';
 import { tracing, type Trace } from '../engine/trace.js';
 import { noGrad } from '../engine/grad-mode.js';
@@ -33,22 +34,7 @@ interface Compiled {
   grads: [Tensor, Tensor][];
 }
 
-function collect(result: JitResult, out: Tensor[]): void {
-  if (result instanceof Tensor) out.push(result);
-  else if (Array.isArray(result)) for (const r of result) collect(r, out);
-  else if (result && typeof result === 'object')
-    for (const r of Object.values(result)) collect(r as JitResult, out);
-}
-
-function rebuild(result: JitResult, value: (t: Tensor) => Tensor): JitResult {
-  if (result instanceof Tensor) return value(result);
-  if (Array.isArray(result)) return result.map((r: JitResult) => rebuild(r, value));
-  if (result && typeof result === 'object')
-    return Object.fromEntries(
-      Object.entries(result).map(([k, r]) => [k, rebuild(r as JitResult, value)]),
-    );
-  return result;
-}
+const isTensor = (v: unknown): v is Tensor => v instanceof Tensor;
 
 function trace(fn: (...args: Tensor[]) => JitResult, args: readonly Tensor[]): Compiled {
   const graph = new Graph();
@@ -68,8 +54,7 @@ function trace(fn: (...args: Tensor[]) => JitResult, args: readonly Tensor[]): C
       original.grad = null;
     }
   }
-  const outputs: Tensor[] = [];
-  collect(result, outputs);
+  const outputs = leavesOf(result, isTensor);
   const fetches = [...outputs, ...record.assignments.map(([, v]) => v), ...grads.map(([, g]) => g)];
   const run = new Session(graph).makeCallable(fetches, inputs, args);
   return { run, result, outputs, assignments: record.assignments, grads };
@@ -100,6 +85,6 @@ export function jit<R extends JitResult>(fn: (...args: Tensor[]) => R): (...args
     noGrad(() => c.assignments.forEach(([target], i) => target.copy_(values[outputs + i]!)));
     c.grads.forEach(([param], i) => (param.grad = values[assigned + i]!));
     const valueOf = new Map(c.outputs.map((t, i) => [t, values[i]!]));
-    return rebuild(c.result, (t) => valueOf.get(t) ?? t) as R;
+    return mapLeaves(c.result, isTensor, (t) => valueOf.get(t) ?? t) as R;
   };
 }

@@ -50,6 +50,11 @@ export function opError(op: string, message: string): NablaError {
   return new NablaError(`${op}: ${message}${where}`, op, site);
 }
 
+/** A shape for display, with sizes unknown until a graph runs (-1) shown as `?`. */
+export function displayShape(shape: readonly number[]): string {
+  return formatShape(shape.map((d) => (d < 0 ? null : d)));
+}
+
 export function formatShape(shape: readonly (number | null)[]): string {
   return `[${shape.map((d) => (d === null ? '?' : d)).join(', ')}]`;
 }

@@ -5,7 +5,7 @@
  * (eager tensors an op used, captured by value).
  */
 import type { DType } from '../core/dtype.js';
-import { formatShape, opError } from '../core/errors.js';
+import { displayShape, opError } from '../core/errors.js';
 import type { Shape } from '../core/shape.js';
 import { pin } from '../engine/scope.js';
 import type { TapeNode } from '../ops/define.js';
@@ -73,8 +73,7 @@ export class Graph {
 
   /** One line per node: `name = Op(inputs) : shape dtype`. */
   toString(): string {
-    const describe = (t: Tensor): string =>
-      `${formatShape(t.shape.map((d) => (d < 0 ? null : d)))} ${t.dtype}`;
+    const describe = (t: Tensor): string => `${displayShape(t.shape)} ${t.dtype}`;
     const lines: string[] = [];
     for (const [t, leaf] of this.leaves) lines.push(`${leaf.name} = ${leaf.kind} : ${describe(t)}`);
     for (const node of this.nodes) {
@@ -87,8 +86,7 @@ export class Graph {
   /** The graph in Graphviz DOT: ops as boxes, leaves as ellipses, edges labelled with shapes. */
   toDot(): string {
     const id = (t: Tensor): string => JSON.stringify(this.nameOf(t));
-    const shapeLabel = (t: Tensor): string =>
-      JSON.stringify(formatShape(t.shape.map((d) => (d < 0 ? null : d))));
+    const shapeLabel = (t: Tensor): string => JSON.stringify(displayShape(t.shape));
     const lines = ['digraph G {', '  rankdir=BT;', '  node [fontname="Helvetica"];'];
     for (const [t, leaf] of this.leaves)
       lines.push(

@@ -4,8 +4,8 @@
  * kernels as eager mode, frees intermediate values after their last use, then applies assignments.
  * Variables' values live here.
  */
-import { formatShape, opError } from '../core/errors.js';
-import type { Shape } from '../core/shape.js';
+import { displayShape, formatShape, opError } from '../core/errors.js';
+import { leavesOf, mapLeaves } from '../core/structure.js';
 import { noGrad } from '../engine/grad-mode.js';
 import { getDefaultGraph, type Graph } from '../graph/graph.js';
 import { Operation, Variable } from '../graph/variable.js';
@@ -33,24 +33,15 @@ export interface SessionOptions {
   passes?: readonly PassName[];
 }
 
-function flatten(fetches: Fetches, out: Fetch[]): void {
-  if (fetches instanceof Tensor || fetches instanceof Operation) out.push(fetches);
-  else if (Array.isArray(fetches)) for (const f of fetches) flatten(f, out);
-  else if (fetches && typeof fetches === 'object')
-    for (const f of Object.values(fetches)) flatten(f as Fetches, out);
-  else
+const isFetch = (v: unknown): v is Fetch => v instanceof Tensor || v instanceof Operation;
+
+function flatten(fetches: Fetches): Fetch[] {
+  return leavesOf(fetches, isFetch, (other) => {
     throw opError(
       'Session.run',
-      `cannot fetch ${String(fetches)}: fetch tensors, operations, or arrays/objects of them`,
+      `cannot fetch ${String(other)}: fetch tensors, operations, or arrays/objects of them`,
     );
-}
-
-function rebuild(fetches: Fetches, value: (f: Fetch) => Tensor | null): unknown {
-  if (fetches instanceof Tensor || fetches instanceof Operation) return value(fetches);
-  if (Array.isArray(fetches)) return fetches.map((f: Fetches) => rebuild(f, value));
-  return Object.fromEntries(
-    Object.entries(fetches).map(([k, f]) => [k, rebuild(f as Fetches, value)]),
-  );
+  });
 }
 
 /** The assignments an operation performs, in order. */
@@ -82,8 +73,6 @@ const idOf = (t: Tensor): number => {
   return id;
 };
 
-const displayShape = (s: Shape): string => formatShape(s.map((d) => (d < 0 ? null : d)));
-
 export class Session {
   private readonly variables = new Map<Variable, Tensor>();
   private readonly plans = new Map<string, ExecutablePlan>();
@@ -106,8 +95,7 @@ export class Session {
   run<F extends Fetch>(fetches: F, feeds?: Feeds): FetchResult<F>;
   run(fetches: Fetches, feeds?: Feeds): FetchValue;
   run(fetches: Fetches, feeds: Feeds = new Map()): FetchValue {
-    const flat: Fetch[] = [];
-    flatten(fetches, flat);
+    const flat = flatten(fetches);
     const feedValues = this.checkFeeds(feeds);
     const tensors = flat.filter((f): f is Tensor => f instanceof Tensor);
     const assigns = flat
@@ -125,7 +113,9 @@ export class Session {
     // Assignments apply after every fetched value was computed from the variables' old values.
     for (const a of assigns)
       this.variables.set(a.variable!, valueOf(a.value!).contiguous().cast(a.variable!.dtype));
-    return rebuild(fetches, (f) => (f instanceof Tensor ? valueOf(f) : null)) as FetchValue;
+    return mapLeaves(fetches, isFetch, (f) =>
+      f instanceof Tensor ? valueOf(f) : null,
+    ) as FetchValue;
   }
 
   /** The same as run(), for devices whose values are read asynchronously. */

@@ -4,7 +4,7 @@
  */
 import type { Backend, Device } from '../backends/backend.js';
 import { isFloat, type DType, type TypedArray } from '../core/dtype.js';
-import { formatShape, NablaError, opError } from '../core/errors.js';
+import { displayShape, formatShape, NablaError, opError } from '../core/errors.js';
 import { contiguousStrides, shapesEqual, sizeOf, type Shape } from '../core/shape.js';
 import { isGradEnabled } from '../engine/grad-mode.js';
 import { track } from '../engine/scope.js';
@@ -267,7 +267,7 @@ export class Tensor {
 
   toString(): string {
     if (this.isSymbolic)
-      return `tensor(<symbolic ${this.gradFn?.name ?? 'leaf'}>, shape=${formatShape(this.shape.map((d) => (d < 0 ? null : d)))}, dtype=${this.dtype})`;
+      return `tensor(<symbolic ${this.gradFn?.name ?? 'leaf'}>, shape=${displayShape(this.shape)}, dtype=${this.dtype})`;
     if (this.isDisposed) return 'tensor(<disposed>)';
     const grad = this.gradFn
       ? `, gradFn=${this.gradFn.name}`

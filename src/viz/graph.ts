@@ -1,5 +1,5 @@
 /** The computational graph of an eager result or a tf1 Graph, as DOT / SVG / PNG. */
-import { formatShape } from '../core/errors.js';
+import { displayShape } from '../core/errors.js';
 import { topologicalOrder } from '../autograd/backward.js';
 import { Graph } from '../graph/graph.js';
 import type { TapeNode } from '../ops/define.js';
@@ -24,7 +24,7 @@ export interface GraphPicture {
   png(options?: PngOptions): Promise<Uint8Array>;
 }
 
-const shapeOf = (t: Tensor): string => formatShape(t.shape.map((d) => (d < 0 ? null : d)));
+const shapeOf = (t: Tensor): string => displayShape(t.shape);
 
 /**
  * Draws the graph that produced `root` (an eager tensor with a gradFn) or a tf1 Graph: ops as
