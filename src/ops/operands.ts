@@ -1,23 +1,15 @@
 /** Turning op arguments (tensors or JS numbers) into tensors. */
-import { promoteWithScalar, scalarDType, type DType } from '../core/dtype.js';
+import { allocArray, promoteWithScalar, scalarDType, type DType } from '../core/dtype.js';
 import { opError } from '../core/errors.js';
 import type { Backend } from '../backends/backend.js';
 import { getBackend } from '../engine/devices.js';
 import { Tensor, type TensorLike } from '../tensor/tensor.js';
 
-/** A 0-d tensor holding `value`. */
+/** A 0-d tensor holding `value` (built on the host, then handed to the device). */
 export function scalar(value: number, dtype: DType, backend: Backend = getBackend()): Tensor {
-  const t = Tensor.empty([], dtype, backend);
-  const host = backend.readSync(t.buffer, false);
-  if (!host) return scalarViaHost(value, dtype, backend);
+  const host = allocArray(dtype, 1);
   host[0] = value;
-  return t;
-}
-
-function scalarViaHost(value: number, dtype: DType, backend: Backend): Tensor {
-  const host = Tensor.empty([], dtype, getBackend('cpu'));
-  (host.buffer as Float64Array)[0] = value;
-  return Tensor.fromHost(host.dataSync(), [], dtype, backend);
+  return Tensor.fromHost(host, [], dtype, backend);
 }
 
 export function checkTensor(op: string, value: unknown, role = 'input'): Tensor {

@@ -18,20 +18,6 @@ import { gemmKernel, wasmMatmul } from '../wasm/gemm.js';
 import { FOLDS, reduceKernel } from './reduce.js';
 
 /** Each elementwise primitive as one JS expression over its operands a, b (c). */
-const UNARY_ARITY = {
-  Neg: 1,
-  Square: 1,
-  Exp: 1,
-  Log: 1,
-  Sqrt: 1,
-  Abs: 1,
-  Sign: 1,
-  Round: 1,
-  Tanh: 1,
-  Sigmoid: 1,
-  Relu: 1,
-};
-
 /** Each elementwise primitive as one JS expression over its operands a, b (c). */
 const EXPRESSIONS: Record<UnaryName | BinaryName, string> = {
   Neg: '-a',
@@ -64,7 +50,7 @@ const WHERE = '(a ? b : c)';
 const elementwiseKernels = Object.fromEntries(
   Object.entries(EXPRESSIONS).map(([name, expr]) => [
     name,
-    elementwise(expr, name in UNARY_ARITY ? 1 : 2),
+    elementwise(expr, /\bb\b/.test(expr) ? 2 : 1), // binary expressions use b
   ]),
 ) as Record<UnaryName | BinaryName, ElementwiseKernel>;
 
