@@ -21,10 +21,12 @@ export interface Backend<Buffer = unknown> {
   fromHost(data: TypedArray): Buffer;
   /**
    * The host array behind a buffer, or null where the device cannot serve a synchronous read.
-   * `shared`: the caller hands this memory to user code, so it must stay valid (never recycled).
+   * With `share`, exactly those elements, as a view the caller hands to user code: its memory stays
+   * valid (never recycled) for as long as the view is reachable.
    */
-  readSync(buffer: Buffer, shared: boolean): TypedArray | null;
-  read(buffer: Buffer): Promise<TypedArray>;
+  readSync(buffer: Buffer, share?: { offset: number; size: number }): TypedArray | null;
+  /** Elements [offset, offset + size) of a buffer, as an array the caller may keep. */
+  read(buffer: Buffer, range: { offset: number; size: number }): Promise<TypedArray>;
   readonly kernels: KernelTable<Buffer>;
   /**
    * One kernel computing `expr` elementwise (inputs broadcast to the output), or null when the

@@ -80,7 +80,7 @@ function checkLabels(logits: Tensor, labels: Tensor): void {
   const classes = logits.shape[1]!;
   if (labels.isSymbolic) return; // checked by gather when the graph runs
   const flat = labels.contiguous();
-  const data = flat.backend.readSync(flat.buffer, false);
+  const data = flat.backend.readSync(flat.buffer);
   if (!data) return; // devices without synchronous reads report through gather's own check
   for (let i = 0; i < flat.size; i++) {
     const label = data[flat.offset + i]!;

@@ -11,6 +11,7 @@ import { NablaError, opError } from '../core/errors.js';
 import { checkShape, sizeOf, type Shape } from '../core/shape.js';
 import type { Device } from '../backends/backend.js';
 import { getBackend } from '../engine/devices.js';
+import { cpuBackend } from '../backends/cpu/index.js';
 import { globalGenerator as random } from '../engine/random.js';
 import { Tensor } from './tensor.js';
 
@@ -120,7 +121,8 @@ function filled(
   fill: (i: number) => number,
 ): Tensor {
   const s = checkShape(op, shape);
-  const data = allocArray(opts.dtype ?? 'float32', sizeOf(s));
+  // Pool memory (the WebAssembly arena when large), where the SIMD kernels can work on it in place.
+  const data = cpuBackend.alloc(opts.dtype ?? 'float32', sizeOf(s));
   for (let i = 0; i < data.length; i++) data[i] = fill(i);
   return finish(op, data, s, opts);
 }

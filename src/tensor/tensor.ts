@@ -212,11 +212,14 @@ export class Tensor {
 
   // ---- reads ----
 
-  /** The host memory behind this tensor; `shared` when it is handed to user code. */
-  private hostArray(op: string, shared: boolean): TypedArray {
+  /**
+   * The host memory behind this tensor; with `share`, just this tensor's elements, as a view that
+   * may be handed to user code.
+   */
+  private hostArray(op: string, share?: { offset: number; size: number }): TypedArray {
     if (!this.storage) throw this.symbolicRead(op);
     if (this.isDisposed) throw opError(op, 'this tensor was disposed and can no longer be read');
-    const array = this.backend.readSync(this.storage.buffer, shared);
+    const array = this.backend.readSync(this.storage.buffer, share);
     if (!array) {
       throw opError(op, `a ${this.device} tensor cannot be read synchronously; use await t.data()`);
     }
@@ -228,8 +231,7 @@ export class Tensor {
    * view sharing memory with the tensor, like `tensor.numpy()`; other layouts return a copy.
    */
   dataSync(): TypedArray {
-    const array = this.hostArray('dataSync', true);
-    if (this.isContiguous) return array.subarray(this.offset, this.offset + this.size);
+    if (this.isContiguous) return this.hostArray('dataSync', this);
     return ops.contiguous(this.detach()).dataSync();
   }
 
@@ -239,13 +241,12 @@ export class Tensor {
     if (this.isDisposed)
       throw opError('data', 'this tensor was disposed and can no longer be read');
     const source = this.isContiguous ? this : ops.contiguous(this.detach());
-    const array = await source.backend.read(source.buffer);
-    return array.subarray(source.offset, source.offset + source.size);
+    return source.backend.read(source.buffer, source);
   }
 
   /** The single value of a one-element tensor. */
   item(): number {
-    const array = this.hostArray('item', false);
+    const array = this.hostArray('item');
     if (this.size !== 1) {
       const shape = JSON.stringify(this.shape);
       throw opError(

@@ -98,7 +98,7 @@ function compile(value: string, arity: number, scalars: readonly boolean[]): Com
  * Merges dimension d into d+1 wherever every operand is contiguous across the pair, and drops
  * size-1 dimensions; returns the reduced shape and strides (one strides array per operand).
  */
-function collapse(shape: Shape, strides: (readonly number[])[]): [number[], number[][]] {
+export function collapse(shape: Shape, strides: (readonly number[])[]): [number[], number[][]] {
   const outShape: number[] = [];
   const outStrides: number[][] = strides.map(() => []);
   for (let d = 0; d < shape.length; d++) {

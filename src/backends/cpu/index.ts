@@ -1,6 +1,7 @@
 /** The plain-TypeScript CPU backend: typed arrays as buffers, the reference kernels for all devices. */
 import type { DType, TypedArray } from '../../core/dtype.js';
-import { BufferPool } from './pool.js';
+import { BufferPool, type PoolStats } from './pool.js';
+import { Arena } from '../wasm/arena.js';
 import type { Backend } from '../backend.js';
 import type { ArrayView, BinaryName, KernelTable, UnaryName } from '../primitives.js';
 import { shapesEqual } from '../../core/shape.js';
@@ -14,10 +15,10 @@ import {
 } from './elementwise.js';
 import { cat, gather, scatterAdd, unslice } from './indexing.js';
 import { matmul } from './matmul.js';
-import { gemmKernel, wasmMatmul } from '../wasm/gemm.js';
+import { gemmModuleBytes, WasmGemm } from '../wasm/gemm.js';
+import { simdExpressible, WasmElementwise } from '../wasm/elementwise.js';
 import { FOLDS, reduceKernel } from './reduce.js';
 
-/** Each elementwise primitive as one JS expression over its operands a, b (c). */
 /** Each elementwise primitive as one JS expression over its operands a, b (c). */
 const EXPRESSIONS: Record<UnaryName | BinaryName, string> = {
   Neg: '-a',
@@ -47,10 +48,53 @@ const EXPRESSIONS: Record<UnaryName | BinaryName, string> = {
 };
 const WHERE = '(a ? b : c)';
 
+/**
+ * Which kernels run: WebAssembly SIMD where the runtime has it, else plain TS.
+ * NABLA_CPU_KERNELS=js|wasm forces one (tests and benchmarks compare them).
+ */
+function chooseKernels(): 'js' | 'wasm' {
+  const requested = env('NABLA_CPU_KERNELS');
+  if (requested === 'js') return 'js';
+  if (WebAssembly.validate(gemmModuleBytes())) return 'wasm';
+  if (requested === 'wasm')
+    throw new Error('NABLA_CPU_KERNELS=wasm, but this runtime has no WebAssembly SIMD');
+  return 'js';
+}
+
+function env(name: string): string | undefined {
+  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[
+    name
+  ];
+}
+
+export const cpuKernels = chooseKernels();
+const useWasm = cpuKernels === 'wasm';
+
+/** NABLA_CPU_ARENA_MB: how large the WebAssembly arena may grow (default 256 MiB). */
+function arenaBudget(): number {
+  const requested = Number(env('NABLA_CPU_ARENA_MB') ?? 256);
+  if (!(requested >= 0)) throw new Error(`NABLA_CPU_ARENA_MB must be a number of MiB`);
+  return requested * 2 ** 20;
+}
+
+const arena = useWasm ? Arena.create(arenaBudget()) : null;
+const pool = new BufferPool(arena);
+const gemm = useWasm ? new WasmGemm(arena) : null;
+/** SIMD elementwise kernels need the operands in the arena, so there is none without one. */
+const simd = arena ? new WasmElementwise(arena) : null;
+
+/** `jsKernel`, or a SIMD kernel for `expr` that falls back to it. */
+function withSimd(expr: FusedExpr, jsKernel: ElementwiseKernel): ElementwiseKernel {
+  return simd && simdExpressible(expr) ? simd.kernel(expr, jsKernel) : jsKernel;
+}
+
 const elementwiseKernels = Object.fromEntries(
   Object.entries(EXPRESSIONS).map(([name, expr]) => [
     name,
-    elementwise(expr, /\bb\b/.test(expr) ? 2 : 1), // binary expressions use b
+    // Binary expressions use b.
+    /\bb\b/.test(expr)
+      ? withSimd({ op: name, args: [{ input: 0 }, { input: 1 }] }, elementwise(expr, 2))
+      : withSimd({ op: name, args: [{ input: 0 }] }, elementwise(expr, 1)),
   ]),
 ) as Record<UnaryName | BinaryName, ElementwiseKernel>;
 
@@ -96,8 +140,8 @@ const kernels: KernelTable<TypedArray> = {
   ArgMax: reduceKernel(FOLDS.ArgMax),
   ArgMin: reduceKernel(FOLDS.ArgMin),
   MatMul: (out, inputs) =>
-    useWasm && out.dtype === 'float32' && inputs.every((v) => v.dtype === 'float32')
-      ? wasmMatmul(out, inputs)
+    gemm && out.dtype === 'float32' && inputs.every((v) => v.dtype === 'float32')
+      ? gemm.matmul(out, inputs)
       : matmul(out, inputs),
   Numel: (out, [x], { dims }) => {
     out.buffer[out.offset] = dims.reduce((n, d) => n * x!.shape[d]!, 1);
@@ -108,40 +152,24 @@ const kernels: KernelTable<TypedArray> = {
   Unslice: unslice,
 };
 
-/**
- * Which kernels run float32 matmuls: WebAssembly SIMD where the runtime has it, else plain TS.
- * NABLA_CPU_KERNELS=js|wasm forces one (tests and benchmarks compare them).
- */
-function chooseKernels(): 'js' | 'wasm' {
-  const requested = (globalThis as { process?: { env?: Record<string, string | undefined> } })
-    .process?.env?.['NABLA_CPU_KERNELS'];
-  if (requested === 'js') return 'js';
-  if (gemmKernel()) return 'wasm';
-  if (requested === 'wasm')
-    throw new Error('NABLA_CPU_KERNELS=wasm, but this runtime has no WebAssembly SIMD');
-  return 'js';
-}
-export const cpuKernels = chooseKernels();
-const useWasm = cpuKernels === 'wasm';
-
-const pool = new BufferPool();
 const fusedKernels = new Map<string, ElementwiseKernel>();
+
+/** Arena and pool figures (tests assert on them). */
+export const cpuMemoryStats = (): PoolStats => pool.stats();
 
 export const cpuBackend: Backend<TypedArray> = {
   device: 'cpu',
   alloc: (dtype: DType, size: number) => pool.alloc(dtype, size),
   free: (buffer) => pool.release(buffer),
   fromHost: (data) => data,
-  readSync: (buffer, shared) => {
-    if (shared) pool.markShared(buffer);
-    return buffer;
-  },
-  read: (buffer) => Promise.resolve(buffer),
+  readSync: (buffer, share) => (share ? pool.share(buffer, share.offset, share.size) : buffer),
+  read: (buffer, { offset, size }) => Promise.resolve(pool.share(buffer, offset, size)),
   fuse: (expr, arity) => {
     const value = fusedExpression(expr);
     if (value === null) return null;
     let kernel = fusedKernels.get(value);
-    if (!kernel) fusedKernels.set(value, (kernel = elementwiseOfMarkers(value, arity)));
+    if (!kernel)
+      fusedKernels.set(value, (kernel = withSimd(expr, elementwiseOfMarkers(value, arity))));
     return kernel;
   },
   kernels,

@@ -40,6 +40,30 @@ function bytesOf(text: string): number[] {
   return out;
 }
 
+export type F32Arith = 'add' | 'sub' | 'mul' | 'div' | 'min' | 'max' | 'abs' | 'neg' | 'sqrt';
+const F32_SCALAR: Record<F32Arith, number> = {
+  add: 0x92,
+  sub: 0x93,
+  mul: 0x94,
+  div: 0x95,
+  min: 0x96,
+  max: 0x97,
+  abs: 0x8b,
+  neg: 0x8c,
+  sqrt: 0x91,
+};
+const F32X4: Record<F32Arith, number> = {
+  add: 0xe4,
+  sub: 0xe5,
+  mul: 0xe6,
+  div: 0xe7,
+  min: 0xe8,
+  max: 0xe9,
+  abs: 0xe0,
+  neg: 0xe1,
+  sqrt: 0xe3,
+};
+
 /** A local variable (parameters come first). */
 export interface Local {
   readonly index: number;
@@ -106,6 +130,18 @@ export class FunctionBuilder {
   eqz(): this {
     return this.op(0x45);
   }
+  /** Sets a local and leaves the value on the stack. */
+  tee(l: Local): this {
+    this.op(0x22);
+    uleb(l.index, this.code);
+    return this;
+  }
+  shrU(): this {
+    return this.op(0x76);
+  }
+  and(): this {
+    return this.op(0x71);
+  }
   /** `local += value`. */
   increment(l: Local, value: number): this {
     return this.get(l).i32(value).add().set(l);
@@ -144,11 +180,36 @@ export class FunctionBuilder {
     this.code.push(...new Array<number>(16).fill(0));
     return this;
   }
+  /** f32 from memory at [address] + offset. */
+  f32Load(offset = 0): this {
+    this.op(0x2a);
+    return this.memarg(2, offset);
+  }
+  /** Stores the f32 on top of the stack at [address] + offset (address pushed first). */
+  f32Store(offset = 0): this {
+    this.op(0x38);
+    return this.memarg(2, offset);
+  }
+  f32Const(value: number): this {
+    this.op(0x43);
+    this.code.push(...new Uint8Array(Float32Array.of(value).buffer));
+    return this;
+  }
+  f32x4Splat(): this {
+    return this.simd(0x13);
+  }
   f32x4Add(): this {
     return this.simd(0xe4);
   }
   f32x4Mul(): this {
     return this.simd(0xe6);
+  }
+  /**
+   * One f32 arithmetic instruction, in its scalar form (`lanes` 1) or its f32x4 form (`lanes` 4).
+   * Binary: add sub mul div min max; unary: abs neg sqrt.
+   */
+  f32Arith(name: F32Arith, lanes: 1 | 4): this {
+    return lanes === 1 ? this.op(F32_SCALAR[name]) : this.simd(F32X4[name]);
   }
 
   /** The function body as the code section wants it: locals, instructions, end. */

@@ -9,6 +9,7 @@ import type { TypedArray } from '../../core/dtype.js';
 import type { ArrayView } from '../primitives.js';
 import { matmulLayout, packPanels } from '../cpu/pack.js';
 import { buildModule, FunctionBuilder, ValType } from './emitter.js';
+import type { Arena } from './arena.js';
 
 const MR = 4;
 const NR = 8;
@@ -99,62 +100,70 @@ function gemmFunction(): FunctionBuilder {
   return f;
 }
 
-interface Kernel {
-  memory: WebAssembly.Memory;
-  gemm: (
-    a: number,
-    b: number,
-    c: number,
-    mPanels: number,
-    nPanels: number,
-    k: number,
-    ldc: number,
-  ) => void;
-}
+type GemmFunction = (
+  a: number,
+  b: number,
+  c: number,
+  mPanels: number,
+  nPanels: number,
+  k: number,
+  ldc: number,
+) => void;
 
-let kernel: Kernel | null | undefined;
-
-/** The compiled kernel, or null where WebAssembly SIMD is unavailable. */
-export function gemmKernel(): Kernel | null {
-  if (kernel !== undefined) return kernel;
-  const bytes = buildModule([gemmFunction()]);
-  if (typeof WebAssembly === 'undefined' || !WebAssembly.validate(bytes)) return (kernel = null);
-  const memory = new WebAssembly.Memory({ initial: 1 });
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-  return (kernel = { memory, gemm: instance.exports['gemm'] as Kernel['gemm'] });
-}
-
-/** The module's bytes (for tests: they must validate). */
-export function gemmModuleBytes(): Uint8Array<ArrayBuffer> {
-  return buildModule([gemmFunction()]);
-}
-
-function ensureBytes(memory: WebAssembly.Memory, bytes: number): Float32Array {
-  const missing = bytes - memory.buffer.byteLength;
-  if (missing > 0) memory.grow(Math.ceil(missing / 65536));
-  return new Float32Array(memory.buffer);
+/** The GEMM module's bytes, importing a shared or a private memory. */
+export function gemmModuleBytes(shared = false): Uint8Array<ArrayBuffer> {
+  return buildModule([gemmFunction()], shared);
 }
 
 type View = ArrayView<TypedArray>;
 
-/** C[..., M, N] = A[..., M, K] · B[..., K, N] (float32, broadcast batch dimensions). */
-export function wasmMatmul(out: View, [a, b]: readonly View[]): void {
-  const { memory, gemm } = gemmKernel()!;
-  const { M, N, K, aBatch, bBatch, sam, sak, sbk, sbn } = matmulLayout(out, a!, b!);
-  if (M === 0 || N === 0) return;
-  const [mPanels, nPanels] = [Math.ceil(M / MR), Math.ceil(N / NR)];
-  const aFloats = mPanels * MR * K;
-  const bFloats = nPanels * NR * K;
-  const ldc = nPanels * NR;
-  const heap = ensureBytes(memory, 4 * (aFloats + bFloats + mPanels * MR * ldc));
-  const [aAt, bAt, cAt] = [0, aFloats, aFloats + bFloats];
-  const C = out.buffer;
-  for (let batch = 0; batch < aBatch.length; batch++) {
-    packPanels(a!.buffer, a!.offset + aBatch[batch]!, sam, sak, M, K, MR, heap, aAt);
-    packPanels(b!.buffer, b!.offset + bBatch[batch]!, sbn, sbk, N, K, NR, heap, bAt);
-    gemm(4 * aAt, 4 * bAt, 4 * cAt, mPanels, nPanels, K, 4 * ldc);
-    const base = out.offset + batch * M * N;
-    for (let i = 0; i < M; i++)
-      C.set(heap.subarray(cAt + i * ldc, cAt + i * ldc + N), base + i * N);
+/**
+ * The SIMD matmul, bound to one memory: the arena's when there is one (its packing scratch is an
+ * arena block for the duration of a call), else a private memory grown to the largest call.
+ */
+export class WasmGemm {
+  private readonly memory: WebAssembly.Memory;
+  private readonly gemm: GemmFunction;
+
+  constructor(private readonly arena: Arena | null) {
+    this.memory = arena?.memory ?? new WebAssembly.Memory({ initial: 1 });
+    const module = new WebAssembly.Module(gemmModuleBytes(arena !== null));
+    const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
+    this.gemm = instance.exports['gemm'] as GemmFunction;
+  }
+
+  /** Scratch of `bytes` bytes: its address, and how to give it back. */
+  private scratch(bytes: number): [number, () => void] {
+    if (this.arena) {
+      const address = this.arena.alloc(bytes, true)!;
+      return [address, () => this.arena!.release(address, bytes)];
+    }
+    const missing = bytes - this.memory.buffer.byteLength;
+    if (missing > 0) this.memory.grow(Math.ceil(missing / 65536));
+    return [0, () => {}];
+  }
+
+  /** C[..., M, N] = A[..., M, K] · B[..., K, N] (float32, broadcast batch dimensions). */
+  matmul(out: View, [a, b]: readonly View[]): void {
+    const { M, N, K, aBatch, bBatch, sam, sak, sbk, sbn } = matmulLayout(out, a!, b!);
+    if (M === 0 || N === 0) return;
+    const [mPanels, nPanels] = [Math.ceil(M / MR), Math.ceil(N / NR)];
+    const aFloats = mPanels * MR * K;
+    const bFloats = nPanels * NR * K;
+    const ldc = nPanels * NR;
+    const [base, done] = this.scratch(4 * (aFloats + bFloats + mPanels * MR * ldc));
+    const heap = new Float32Array(this.memory.buffer);
+    const aAt = base / 4;
+    const [bAt, cAt] = [aAt + aFloats, aAt + aFloats + bFloats];
+    const C = out.buffer;
+    for (let batch = 0; batch < aBatch.length; batch++) {
+      packPanels(a!.buffer, a!.offset + aBatch[batch]!, sam, sak, M, K, MR, heap, aAt);
+      packPanels(b!.buffer, b!.offset + bBatch[batch]!, sbn, sbk, N, K, NR, heap, bAt);
+      this.gemm(4 * aAt, 4 * bAt, 4 * cAt, mPanels, nPanels, K, 4 * ldc);
+      const at = out.offset + batch * M * N;
+      for (let i = 0; i < M; i++)
+        C.set(heap.subarray(cAt + i * ldc, cAt + i * ldc + N), at + i * N);
+    }
+    done();
   }
 }
