@@ -13,7 +13,7 @@ import type { FusedExpr } from '../backend.js';
 import type { ArrayView } from '../primitives.js';
 import { broadcastStrides, collapse } from '../cpu/elementwise.js';
 import type { Arena } from './arena.js';
-import { buildModule, FunctionBuilder, ValType, type F32Arith, type Local } from './emitter.js';
+import { buildModule, FunctionBuilder, ValType, type F32Arith } from './emitter.js';
 
 type View = ArrayView<TypedArray>;
 type Kernel = (out: View, inputs: readonly View[]) => void;
