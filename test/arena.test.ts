@@ -142,7 +142,20 @@ describe('SIMD elementwise kernels match the reference kernels', () => {
       check(name, [nb.randn([41, 1]), x]);
       check(name, [x.slice(0, 1), nb.randn([131])]);
       check(name, [x.T, nb.randn([131, 41])]); // strided: the plain-TS kernel runs it
+      check(name, [x.slice(1, 0, 100), nb.randn([100]).reshape([1, 100]).expand([41, 100])]);
     }
+  });
+
+  test('bool operands (masks) and small operands from outside the arena', () => {
+    const x = nb.randn([64, 301]);
+    const mask = x.gt(0); // 19 KB of bools: in the arena
+    assert.ok(mask.dataSync().buffer instanceof SharedArrayBuffer);
+    check('Mul', [x, mask]);
+    check('Mul', [mask, x]);
+    const bias = nb.randn([301]); // 1.2 KB: on the JS heap, copied in for the kernel
+    assert.ok(!(bias.dataSync().buffer instanceof SharedArrayBuffer));
+    check('Add', [x, bias]);
+    check('Sub', [nb.randn([64, 1]), x]);
   });
 
   test('a fused chain runs as one kernel with the reference results', () => {

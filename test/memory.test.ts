@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as nb from '../src/index.js';
+import { cpuMemoryStats } from '../src/backends/cpu/index.js';
 
 test('memory plateaus over 1,500 training steps without dispose()', () => {
   nb.manualSeed(0);
@@ -32,4 +33,34 @@ test('memory plateaus over 1,500 training steps without dispose()', () => {
   const late = Math.max(...samples.slice(-5));
   // Each step allocates ~1.5 MB; a leak would add > 1 GB over the last 1,000 steps.
   assert.ok(late < early + 64, `memory grew from ${early.toFixed(0)} MB to ${late.toFixed(0)} MB`);
+});
+
+test('a synchronous training loop reuses its arena memory: activations and gradients are freed', () => {
+  nb.manualSeed(1);
+  const model = new nb.nn.Sequential(
+    new nb.nn.Linear(64, 256),
+    new nb.nn.ReLU(),
+    new nb.nn.Linear(256, 10),
+  );
+  const opt = new nb.optim.Adam(model.parameters());
+  const x = nb.randn([128, 64]);
+  const y = nb.randint(0, 10, [128]);
+  const arena: number[] = [];
+  for (let step = 1; step <= 200; step++) {
+    const loss = nb.nn.functional.crossEntropy(model.forward(x), y);
+    opt.zeroGrad();
+    loss.backward();
+    opt.step();
+    if (step % 20 === 0) arena.push(cpuMemoryStats().arenaBytes);
+  }
+  // Each step makes ~1 MB of arena tensors; all of it comes back by the next step.
+  assert.equal(arena.at(-1), arena[0], `arena grew: ${arena.join(', ')}`);
+  // Gradients follow their parameter's dense layout (the weight is used transposed).
+  const weight = model.parameters()[0]!;
+  assert.ok(weight.grad!.isContiguous);
+  const kept = weight.grad!.clone();
+  const dropped = weight.grad!;
+  opt.zeroGrad();
+  assert.ok(dropped.isDisposed && weight.grad === null);
+  assert.equal(kept.shape[0], 256);
 });

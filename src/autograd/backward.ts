@@ -6,7 +6,7 @@
 import { formatShape, opError } from '../core/errors.js';
 import { shapesEqual, type Shape } from '../core/shape.js';
 import { withGradMode } from '../engine/grad-mode.js';
-import { scoped } from '../engine/scope.js';
+import { isInternal, scoped } from '../engine/scope.js';
 import type { TapeNode, Vjp } from '../ops/define.js';
 import * as ops from '../ops/index.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -91,6 +91,8 @@ export function runBackward(
 
   // What the walk hands out; without createGraph every other tensor it made is freed at the end.
   const handedOut: Tensor[] = [];
+  /** Activations only the freed graph could read. */
+  const freed: Tensor[] = [];
   const walk = (): void => {
     roots.forEach((root, i) => deliver(root, rootGrads[i]!));
     const order = topologicalOrder(roots.flatMap((r) => (r.gradFn ? [r.gradFn] : [])));
@@ -117,12 +119,18 @@ export function runBackward(
         if (!g || !input.requiresGrad) return;
         deliver(input, ops.cast(sumTo(g, input.shape), input.dtype));
       });
-      if (!retainGraph) node.released = true;
+      if (!retainGraph) {
+        node.released = true;
+        if (isInternal(out)) freed.push(out);
+      }
     }
     for (const [leaf, g] of leafGrads) {
       if (wantedSet.has(leaf)) results.set(leaf, g);
       else if (!wanted && leaf.requiresGrad) {
-        const grad = createGraph ? g : g.detach();
+        // Like PyTorch's AccumulateGrad, a leaf's gradient is laid out densely (a weight used
+        // transposed would otherwise get a transposed view, and every optimizer pass would stride).
+        const dense = g.isContiguous ? g : g.contiguous();
+        const grad = createGraph ? dense : dense.detach();
         // In a trace, a captured parameter's gradient goes to the parameter itself (nb.jit).
         const target = leaf.graph?.originalOf(leaf) ?? leaf;
         handedOut.push((target.grad = target.grad ? ops.add(target.grad, grad) : grad));
@@ -133,6 +141,7 @@ export function runBackward(
     if (createGraph) walk();
     else scoped(walk, () => [...handedOut, ...results.values()]);
   });
+  for (const t of freed) t.dispose();
   return results;
 }
 

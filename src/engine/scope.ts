@@ -14,6 +14,26 @@ export function pin(t: Tensor): void {
   pinned.add(t);
 }
 
+/**
+ * Tensors no user code can see (the activations between the layers of nn.Sequential): a backward
+ * pass that frees the graph frees these too, since nothing else will read them.
+ */
+const internal = new WeakSet<Tensor>();
+
+/**
+ * Gives back an intermediate no user code can see, once its consumer has run: at once when no
+ * graph recorded it, else when a backward pass frees the graph.
+ */
+export function releaseInternal(t: Tensor): void {
+  if (t.isSymbolic) return;
+  if (t.gradFn) internal.add(t);
+  else t.dispose();
+}
+
+export function isInternal(t: Tensor): boolean {
+  return internal.has(t);
+}
+
 /** Called for every tensor with storage as it is created. */
 export function track(t: Tensor): void {
   stack[stack.length - 1]?.push(t);

@@ -1,4 +1,5 @@
 /** Layers: Linear, Sequential, activations, Dropout, Flatten. */
+import { releaseInternal } from '../engine/scope.js';
 import { opError } from '../core/errors.js';
 import * as ops from '../ops/index.js';
 import { rand, zeros } from '../tensor/create.js';
@@ -41,7 +42,10 @@ export class Linear extends Module {
       );
     }
     const y = ops.matmul(x, ops.transpose(this.weight, 0, 1));
-    return this.bias ? ops.add(y, this.bias) : y;
+    if (!this.bias) return y;
+    const out = ops.add(y, this.bias);
+    releaseInternal(y);
+    return out;
   }
 }
 
@@ -57,8 +61,18 @@ export class Sequential extends Module {
     for (const [i, layer] of this.layers.entries()) yield [String(i), layer];
   }
 
+  /**
+   * The activations between layers are invisible outside this method, so their memory is given
+   * back as soon as nothing can read them: at once without a graph, else when backward frees it.
+   */
   forward(x: Tensor): Tensor {
-    return this.layers.reduce((h, layer) => layer.forward(h), x);
+    let h = x;
+    for (const layer of this.layers) {
+      const next = layer.forward(h);
+      if (h !== x && next !== h) releaseInternal(h);
+      h = next;
+    }
+    return h;
   }
 }
 

@@ -2,6 +2,7 @@
  * The base of every model, like `torch.nn.Module`: parameters and child modules are found in the
  * instance's own fields (in declaration order), so a model only assigns them.
  */
+import { zeroGrads } from '../autograd/zero-grad.js';
 import { formatShape, opError } from '../core/errors.js';
 import { shapesEqual } from '../core/shape.js';
 import type { Device } from '../backends/backend.js';
@@ -57,8 +58,9 @@ export abstract class Module {
     return this.train(false);
   }
 
+  /** Drops the gradients (sets them to null) and frees their memory: clone one to keep it. */
   zeroGrad(): void {
-    for (const p of this.parameters()) p.grad = null;
+    zeroGrads(this.parameters());
   }
 
   /** The parameters by name, detached (they share memory with the model). */

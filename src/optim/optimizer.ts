@@ -2,6 +2,7 @@
 import { opError } from '../core/errors.js';
 import { noGrad } from '../engine/grad-mode.js';
 import { scoped } from '../engine/scope.js';
+import { zeroGrads } from '../autograd/zero-grad.js';
 import * as ops from '../ops/index.js';
 import { tensor, zeros } from '../tensor/create.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -46,8 +47,9 @@ export abstract class Optimizer {
   }
 
   /** Clears every parameter's gradient (sets it to null, as PyTorch's set_to_none). */
+  /** Drops the gradients (sets them to null) and frees their memory: clone one to keep it. */
   zeroGrad(): void {
-    for (const p of this.params) p.grad = null;
+    zeroGrads(this.params);
   }
 
   /**

@@ -36,15 +36,16 @@ export function sgdRule(
   const next: RuleState = {};
   if (h.momentum !== 0) {
     const previous = state['momentumBuffer'];
+    // The first buffer is a copy of the gradient, as in PyTorch: state never aliases .grad.
     const blended = previous
       ? ops.add(ops.mul(previous, h.momentum), ops.mul(g, 1 - h.dampening))
-      : g;
+      : g.clone();
     const buffer =
       h.dampening === 0 || !previous
         ? blended // with zero dampening the formula gives g on the first step anyway
         : typeof step === 'number'
           ? step === 1
-            ? g
+            ? g.clone()
             : blended
           : ops.where(ops.eq(step, 1), g, blended);
     next['momentumBuffer'] = buffer;

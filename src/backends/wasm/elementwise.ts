@@ -42,8 +42,12 @@ export function simdExpressible(expr: FusedExpr): boolean {
   return known !== undefined && expr.args.every(simdExpressible);
 }
 
-/** Per input: does it walk along a row (true) or repeat one value (false)? */
-type Walks = readonly boolean[];
+/**
+ * Per input: 'f' walks a float32 row, 'b' walks a bool row (bytes, read as 0 or 1), 's' repeats
+ * one float32 value along the row.
+ */
+type Layout = 'f' | 'b' | 's';
+type Walks = readonly Layout[];
 
 /**
  * kernel(out, in₀…inₙ₋₁, rowStride₀…rowStrideₙ₋₁, rows, length): byte addresses and strides; the
@@ -65,7 +69,8 @@ function kernelFunction(expr: FusedExpr, walks: Walks): FunctionBuilder {
   const emit = (e: FusedExpr, lanes: 1 | 4): void => {
     if ('input' in e) {
       const k = e.input;
-      if (!walks[k]) f.get(lanes === 4 ? splat[k]! : single[k]!);
+      if (walks[k] === 's') f.get(lanes === 4 ? splat[k]! : single[k]!);
+      else if (walks[k] === 'b') f.get(pointers[k]!).boolsAsF32(lanes);
       else if (lanes === 4) f.get(pointers[k]!).v128Load();
       else f.get(pointers[k]!).f32Load();
       return;
@@ -87,15 +92,18 @@ function kernelFunction(expr: FusedExpr, walks: Walks): FunctionBuilder {
       f.f32Arith('max', lanes);
     } else f.f32Arith(op, lanes);
   };
-  const advance = (bytes: number): void => {
-    f.increment(out, bytes);
-    pointers.forEach((p, k) => walks[k] && f.increment(p, bytes));
+  /** Moves every pointer on by `lanes` elements. */
+  const advance = (lanes: number): void => {
+    f.increment(out, 4 * lanes);
+    pointers.forEach(
+      (p, k) => walks[k] !== 's' && f.increment(p, (walks[k] === 'b' ? 1 : 4) * lanes),
+    );
   };
 
   f.countDown(rows, () => {
     ins.forEach((input, k) => {
       f.get(input).set(pointers[k]!);
-      if (walks[k]) return;
+      if (walks[k] !== 's') return;
       f.get(input).load32Splat().set(splat[k]!);
       f.get(input).f32Load().set(single[k]!);
     });
@@ -104,14 +112,14 @@ function kernelFunction(expr: FusedExpr, walks: Walks): FunctionBuilder {
       f.get(out);
       emit(expr, 4);
       f.v128Store();
-      advance(16);
+      advance(4);
     });
     f.get(length).i32(3).and().set(count);
     f.countDown(count, () => {
       f.get(out);
       emit(expr, 1);
       f.f32Store();
-      advance(4);
+      advance(1);
     });
     ins.forEach((input, k) => f.incrementBy(input, rowStrides[k]!));
   });
@@ -129,6 +137,10 @@ export function elementwiseModuleBytes(
 
 type Compiled = (...args: number[]) => void;
 
+/** Inputs below the arena's size threshold are copied in: up to this many floats, for this many. */
+const STAGING_FLOATS = 4096;
+const MAX_STAGED = 4;
+
 /** Elementwise kernels over the arena's memory; `fallback` runs what they cannot. */
 export class WasmElementwise {
   private readonly compiled = new Map<string, Compiled>();
@@ -136,9 +148,33 @@ export class WasmElementwise {
   private readonly constants: Float32Array;
   private readonly constantsAt: number;
 
+  /** Slots for small inputs from outside the arena, copied in for one call. */
+  private readonly staging: Float32Array;
+  private readonly stagingAt: number;
+
   constructor(private readonly arena: Arena) {
     this.constantsAt = arena.alloc(64 * 4, true)!;
     this.constants = new Float32Array(arena.buffer, this.constantsAt, 64);
+    this.stagingAt = arena.alloc(4 * STAGING_FLOATS * MAX_STAGED, true)!;
+    this.staging = new Float32Array(arena.buffer, this.stagingAt, STAGING_FLOATS * MAX_STAGED);
+  }
+
+  /**
+   * Copies the part of a small float32 input that lives outside the arena (a bias, say) into
+   * staging slot `k`, and returns the address where its element 0 now is; null if it is too big.
+   */
+  private stage(
+    k: number,
+    v: View,
+    rowStride: number,
+    rows: number,
+    inner: number,
+    length: number,
+  ): number | null {
+    const extent = 1 + (rows - 1) * rowStride + (length - 1) * inner;
+    if (extent > STAGING_FLOATS || k >= MAX_STAGED) return null;
+    this.staging.set(v.buffer.subarray(v.offset, v.offset + extent), k * STAGING_FLOATS);
+    return this.stagingAt + 4 * k * STAGING_FLOATS;
   }
 
   private compile(expr: FusedExpr, key: string, walks: Walks): Compiled {
@@ -176,25 +212,33 @@ export class WasmElementwise {
       const v = inputs[k]!;
       const s = strides[k + 1]!;
       const inner = shape.length === 0 ? 0 : s[shape.length - 1]!;
-      const walks = inner === 1;
-      if (!walks && inner !== 0) return false;
-      if (!walks && !(v.dtype === 'float32' && this.arena.owns(v.buffer)) && rows === 1) {
-        // A scalar from anywhere: its value goes to a constant slot in the arena.
+      const inArena = this.arena.owns(v.buffer);
+      let layout: Layout;
+      if (inner === 0 && rows === 1) {
+        // One value for the whole output: it goes to a constant slot, as float32.
         this.constants[k] = v.buffer[v.offset]!;
         args.push(this.constantsAt + 4 * k);
-      } else if (v.dtype === 'float32' && this.arena.owns(v.buffer)) {
+        layout = 's';
+      } else if (inner !== 0 && inner !== 1) return false;
+      else if (v.dtype === 'float32' && !inArena) {
+        const address = this.stage(k, v, shape.length === 2 ? s[0]! : 0, rows, inner, length);
+        if (address === null) return false;
+        args.push(address);
+        layout = inner === 1 ? 'f' : 's';
+      } else if (!inArena) return false;
+      else if (v.dtype === 'float32') {
         args.push(v.buffer.byteOffset + 4 * v.offset);
+        layout = inner === 1 ? 'f' : 's';
+      } else if (v.dtype === 'bool' && inner === 1) {
+        args.push(v.buffer.byteOffset + v.offset);
+        layout = 'b';
       } else return false;
-      rowStrides.push(shape.length === 2 ? 4 * s[0]! : 0);
-      key += walks ? 'v' : 's';
+      rowStrides.push(shape.length === 2 ? v.buffer.BYTES_PER_ELEMENT * s[0]! : 0);
+      key += layout;
     }
     const kernel =
       this.compiled.get(key) ??
-      this.compile(
-        expr,
-        key,
-        Array.from(key.slice(name.length), (c) => c === 'v'),
-      );
+      this.compile(expr, key, Array.from(key.slice(name.length)) as Layout[]);
     kernel(...args, ...rowStrides, rows, length);
     return true;
   }

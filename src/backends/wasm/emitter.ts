@@ -190,6 +190,19 @@ export class FunctionBuilder {
     this.op(0x38);
     return this.memarg(2, offset);
   }
+  /**
+   * Bytes (bools) at [address] as f32 0/1: four of them widened to an f32x4 (`lanes` 4), or one.
+   */
+  boolsAsF32(lanes: 1 | 4): this {
+    if (lanes === 1) {
+      this.op(0x2d).memarg(0, 0); // i32.load8_u
+      return this.op(0xb3); // f32.convert_i32_u
+    }
+    this.simd(0x5c).memarg(2, 0); // v128.load32_zero
+    this.simd(0x89); // i16x8.extend_low_i8x16_u
+    this.simd(0xa9); // i32x4.extend_low_i16x8_u
+    return this.simd(0xfb); // f32x4.convert_i32x4_u
+  }
   f32Const(value: number): this {
     this.op(0x43);
     this.code.push(...new Uint8Array(Float32Array.of(value).buffer));
