@@ -11,7 +11,9 @@ const WORKLOADS: Record<string, string[]> = {
   dispatch: ['dispatch'],
   'W1-js': ['w1-matmul', 'NABLA_CPU_KERNELS=js'],
   W1: ['w1-matmul'],
-  W5: ['w5-elementwise'],
+  W5: ['w5-elementwise', 'eager'],
+  'W5-disposing': ['w5-elementwise', 'disposing'],
+  'W5-jit': ['w5-elementwise', 'jit'],
   W4: ['w4-xor'],
   'W4-jit': ['w4-xor', 'jit'],
   'W4-graph': ['w4-graph'],
@@ -74,9 +76,12 @@ if (compare) {
       ['W2 eager', figure('W2', 'samples/s'), 'W2 samples/s'],
       ['W2 jit', figure('W2-jit', 'samples/s'), 'W2 samples/s'],
       ['W3 eager', figure('W3', 'samples/s'), 'W3 samples/s'],
+      ['W3 jit', figure('W3-jit', 'samples/s'), 'W3 samples/s'],
       ['W4 eager', figure('W4', 'steps/s'), 'W4 steps/s'],
       ['W4 jit', figure('W4-jit', 'steps/s'), 'W4 steps/s'],
-      ['W5 eager', figure('W5', 'eager GB/s'), 'W5 GB/s'],
+      ['W5 eager', figure('W5', 'GB/s'), 'W5 GB/s'],
+      ['W5 eager disposing', figure('W5-disposing', 'GB/s'), 'W5 GB/s'],
+      ['W5 jit vs addcmul', figure('W5-jit', 'GB/s'), 'W5 addcmul GB/s'],
     ];
     console.log(`\n${String(torch['workload'])}, same machine:`);
     for (const [label, ours, key] of rows) {
