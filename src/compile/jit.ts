@@ -82,8 +82,19 @@ export function jit<R extends JitResult>(fn: (...args: Tensor[]) => R): (...args
     if (!c) compiled.set(signature, (c = trace(fn as (...a: Tensor[]) => JitResult, args)));
     const values = c.run(args);
     const [outputs, assigned] = [c.outputs.length, c.outputs.length + c.assignments.length];
-    noGrad(() => c.assignments.forEach(([target], i) => target.copy_(values[outputs + i]!)));
-    c.grads.forEach(([param], i) => (param.grad = values[assigned + i]!));
+    const handedOut = new Set([...values.slice(0, outputs), ...values.slice(assigned)]);
+    noGrad(() =>
+      c.assignments.forEach(([target], i) => {
+        const value = values[outputs + i]!;
+        target.copy_(value);
+        if (!handedOut.has(value)) value.dispose(); // copied in: its memory can go back now
+      }),
+    );
+    c.grads.forEach(([param], i) => {
+      // As zeroGrad() in the traced step would: the gradient this one replaces is freed.
+      if (param.grad && param.grad !== values[assigned + i]) param.grad.dispose();
+      param.grad = values[assigned + i]!;
+    });
     const valueOf = new Map(c.outputs.map((t, i) => [t, values[i]!]));
     return mapLeaves(c.result, isTensor, (t) => valueOf.get(t) ?? t) as R;
   };

@@ -107,20 +107,18 @@ function kernelFunction(expr: FusedExpr, walks: Walks): FunctionBuilder {
       f.get(input).load32Splat().set(splat[k]!);
       f.get(input).f32Load().set(single[k]!);
     });
-    f.get(length).i32(2).shrU().set(count);
-    f.countDown(count, () => {
-      f.get(out);
-      emit(expr, 4);
-      f.v128Store();
-      advance(4);
-    });
-    f.get(length).i32(3).and().set(count);
-    f.countDown(count, () => {
-      f.get(out);
-      emit(expr, 1);
-      f.f32Store();
-      advance(1);
-    });
+    // ⌊L/4⌋ vector steps, then L mod 4 single ones.
+    for (const lanes of [4, 1] as const) {
+      if (lanes === 4) f.get(length).i32(2).shrU().set(count);
+      else f.get(length).i32(3).and().set(count);
+      f.countDown(count, () => {
+        f.get(out);
+        emit(expr, lanes);
+        if (lanes === 4) f.v128Store();
+        else f.f32Store();
+        advance(lanes);
+      });
+    }
     ins.forEach((input, k) => f.incrementBy(input, rowStrides[k]!));
   });
   return f;

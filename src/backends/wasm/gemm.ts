@@ -10,6 +10,7 @@ import type { ArrayView } from '../primitives.js';
 import { matmulLayout, packPanels } from '../cpu/pack.js';
 import { buildModule, FunctionBuilder, ValType } from './emitter.js';
 import type { Arena } from './arena.js';
+import { NablaError } from '../../core/errors.js';
 
 const MR = 4;
 const NR = 8;
@@ -135,7 +136,12 @@ export class WasmGemm {
   /** Scratch of `bytes` bytes: its address, and how to give it back. */
   private scratch(bytes: number): [number, () => void] {
     if (this.arena) {
-      const address = this.arena.alloc(bytes, true)!;
+      const address = this.arena.alloc(bytes, true);
+      if (address === null) {
+        throw new NablaError(
+          `MatMul: no room for ${bytes} bytes of scratch in WebAssembly memory (4 GiB at most)`,
+        );
+      }
       return [address, () => this.arena!.release(address, bytes)];
     }
     const missing = bytes - this.memory.buffer.byteLength;
