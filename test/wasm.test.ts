@@ -6,6 +6,7 @@ import * as nb from '../src/index.js';
 import { matmul as referenceMatmul } from '../src/backends/cpu/matmul.js';
 import { buildModule, FunctionBuilder, ValType } from '../src/backends/wasm/emitter.js';
 import { gemmModuleBytes, WasmGemm } from '../src/backends/wasm/gemm.js';
+import { Arena } from '../src/backends/wasm/arena.js';
 
 describe('emitter', () => {
   test('builds valid modules that compute what they say', () => {
@@ -67,6 +68,33 @@ describe('SIMD matmul matches the reference kernel', () => {
     check(nb.randn([6, 9]), nb.randn([11, 9]).T);
     check(nb.randn([3, 5, 6]), nb.randn([6, 10]));
     check(nb.randn([2, 1, 4, 3]), nb.randn([3, 3, 9]));
+  });
+
+  test('shared between worker threads, with panels split unevenly', async () => {
+    nb.manualSeed(13);
+    const gemm = new WasmGemm(Arena.create(64 * 2 ** 20), 3);
+    const [a, b] = [nb.randn([4 * 37 + 3, 200]), nb.randn([200, 70])]; // 38 panels of A
+    const shape = [a.shape[0]!, 70];
+    const [expected, actual] = [nb.zeros(shape), nb.zeros(shape)];
+    gemm.matmul(actual as never, [a, nb.ones([200, 70])] as never); // starts the workers
+    for (let wait = 0; gemm.workersReady < 2 && wait < 200; wait++)
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    assert.equal(gemm.workersReady, 2);
+    referenceMatmul(expected as never, [a, b] as never);
+    gemm.matmul(actual as never, [a, b] as never);
+    const [e, g] = [expected.dataSync(), actual.dataSync()];
+    e.forEach((v, i) =>
+      assert.ok(Math.abs(g[i]! - v) <= 1e-5 * (1 + Math.abs(v)), `element ${i}: ${g[i]} vs ${v}`),
+    );
+  });
+
+  test('NABLA_NUM_THREADS must be a whole number', () => {
+    const script = "import('./dist/src/index.js').catch((e) => console.log(e.message))";
+    const output = execFileSync(process.execPath, ['-e', script], {
+      encoding: 'utf8',
+      env: { ...process.env, NABLA_NUM_THREADS: 'many' },
+    });
+    assert.match(output, /NABLA_NUM_THREADS must be a whole number ≥ 1, got 'many'/);
   });
 
   test('NABLA_CPU_KERNELS=js switches to the plain-TS kernels', () => {

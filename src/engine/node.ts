@@ -9,12 +9,23 @@ interface NodeModules {
   'node:zlib': typeof import('node:zlib');
   'node:module': typeof import('node:module');
   'node:path': typeof import('node:path');
+  'node:os': typeof import('node:os');
+  'node:worker_threads': typeof import('node:worker_threads');
+}
+
+function loader(): ((id: string) => unknown) | undefined {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  return typeof proc?.getBuiltinModule === 'function' ? proc.getBuiltinModule : undefined;
+}
+
+/** A Node built-in, or null outside Node (for features with a fallback, such as threads). */
+export function optionalNodeModule<K extends keyof NodeModules>(name: K): NodeModules[K] | null {
+  return (loader()?.(name) as NodeModules[K] | undefined) ?? null;
 }
 
 export function nodeModule<K extends keyof NodeModules>(name: K): NodeModules[K] {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  const load = proc?.getBuiltinModule;
-  if (typeof load !== 'function') {
+  const load = loader();
+  if (!load) {
     throw new NablaError(`this feature reads files and needs Node.js ≥ 20.16 (module ${name})`);
   }
   return load(name) as NodeModules[K];

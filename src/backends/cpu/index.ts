@@ -16,6 +16,7 @@ import {
 import { cat, gather, scatterAdd, unslice } from './indexing.js';
 import { matmul } from './matmul.js';
 import { gemmModuleBytes, WasmGemm } from '../wasm/gemm.js';
+import { threadCount } from '../wasm/threads.js';
 import { simdExpressible, WasmElementwise } from '../wasm/elementwise.js';
 import { FOLDS, reduceKernel } from './reduce.js';
 
@@ -79,7 +80,7 @@ function arenaBudget(): number {
 
 const arena = useWasm ? Arena.create(arenaBudget()) : null;
 const pool = new BufferPool(arena);
-const gemm = useWasm ? new WasmGemm(arena) : null;
+const gemm = useWasm ? new WasmGemm(arena, threadCount()) : null;
 /** SIMD elementwise kernels need the operands in the arena, so there is none without one. */
 const simd = arena ? new WasmElementwise(arena) : null;
 

@@ -11,9 +11,12 @@ import { matmulLayout, packPanels } from '../cpu/pack.js';
 import { buildModule, FunctionBuilder, ValType } from './emitter.js';
 import type { Arena } from './arena.js';
 import { NablaError } from '../../core/errors.js';
+import { WorkerPool } from './threads.js';
 
 const MR = 4;
 const NR = 8;
+/** Multiply-adds from which a product is shared between threads (~100 µs of work). */
+const PARALLEL_WORK = 1 << 20;
 
 /** gemm(aPtr, bPtr, cPtr, mPanels, nPanels, K, ldcBytes): C panels = packed A · packed B. */
 function gemmFunction(): FunctionBuilder {
@@ -124,13 +127,52 @@ type View = ArrayView<TypedArray>;
  */
 export class WasmGemm {
   private readonly memory: WebAssembly.Memory;
+  private readonly module: WebAssembly.Module;
   private readonly gemm: GemmFunction;
+  /** Started at the first product big enough to share; null when there are no other threads. */
+  private pool: WorkerPool | null | undefined;
 
-  constructor(private readonly arena: Arena | null) {
+  /** `threads`: how many threads share a big product (worker threads need the shared arena). */
+  constructor(
+    private readonly arena: Arena | null,
+    private readonly threads = 1,
+  ) {
     this.memory = arena?.memory ?? new WebAssembly.Memory({ initial: 1 });
-    const module = new WebAssembly.Module(gemmModuleBytes(arena !== null));
-    const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
+    this.module = new WebAssembly.Module(gemmModuleBytes(arena !== null));
+    const instance = new WebAssembly.Instance(this.module, { env: { memory: this.memory } });
     this.gemm = instance.exports['gemm'] as GemmFunction;
+  }
+
+  /** Worker threads ready to share products (0 until the first big product starts them). */
+  get workersReady(): number {
+    return this.pool?.ready ?? 0;
+  }
+
+  /**
+   * gemm over A's panels, shared between this thread and the ready workers by whole panels when the
+   * product is worth it (≥ ~100 µs: dispatch costs microseconds).
+   */
+  private run(a: number, b: number, c: number, mPanels: number, nPanels: number, K: number): void {
+    const ldc = nPanels * NR * 4;
+    const work = mPanels * nPanels * K * MR * NR;
+    if (work >= PARALLEL_WORK && this.threads > 1 && this.arena) {
+      this.pool ??= WorkerPool.create(this.memory, this.module, 'gemm', this.threads - 1);
+      const parts = Math.min(1 + (this.pool?.ready ?? 0), mPanels);
+      if (parts > 1) {
+        const share = (i: number): [number, number] => [
+          Math.floor((i * mPanels) / parts),
+          Math.floor(((i + 1) * mPanels) / parts),
+        ];
+        const args = (i: number): number[] => {
+          const [from, to] = share(i);
+          return [a + from * K * MR * 4, b, c + from * MR * ldc, to - from, nPanels, K, ldc];
+        };
+        const jobs = Array.from({ length: parts - 1 }, (_, i) => args(i + 1));
+        this.pool!.run(jobs, () => this.gemm(...(args(0) as Parameters<GemmFunction>)));
+        return;
+      }
+    }
+    this.gemm(a, b, c, mPanels, nPanels, K, ldc);
   }
 
   /** Scratch of `bytes` bytes: its address, and how to give it back. */
@@ -165,7 +207,7 @@ export class WasmGemm {
     for (let batch = 0; batch < aBatch.length; batch++) {
       packPanels(a!.buffer, a!.offset + aBatch[batch]!, sam, sak, M, K, MR, heap, aAt);
       packPanels(b!.buffer, b!.offset + bBatch[batch]!, sbn, sbk, N, K, NR, heap, bAt);
-      this.gemm(4 * aAt, 4 * bAt, 4 * cAt, mPanels, nPanels, K, 4 * ldc);
+      this.run(4 * aAt, 4 * bAt, 4 * cAt, mPanels, nPanels, K);
       const at = out.offset + batch * M * N;
       for (let i = 0; i < M; i++)
         C.set(heap.subarray(cAt + i * ldc, cAt + i * ldc + N), at + i * N);
