@@ -11,6 +11,7 @@ const WORKLOADS: Record<string, string[]> = {
   dispatch: ['dispatch'],
   'W1-js': ['w1-matmul', 'NABLA_CPU_KERNELS=js'],
   W1: ['w1-matmul'],
+  'W1-1t': ['w1-matmul', 'NABLA_NUM_THREADS=1'],
   W5: ['w5-elementwise', 'eager'],
   'W5-disposing': ['w5-elementwise', 'disposing'],
   'W5-jit': ['w5-elementwise', 'jit'],
@@ -19,8 +20,12 @@ const WORKLOADS: Record<string, string[]> = {
   'W4-graph': ['w4-graph'],
   W2: ['mlp', 'W2'],
   'W2-jit': ['mlp', 'W2', 'jit'],
+  'W2-1t': ['mlp', 'W2', 'NABLA_NUM_THREADS=1'],
+  'W2-jit-1t': ['mlp', 'W2', 'jit', 'NABLA_NUM_THREADS=1'],
   W3: ['mlp', 'W3'],
   'W3-jit': ['mlp', 'W3', 'jit'],
+  'W3-1t': ['mlp', 'W3', 'NABLA_NUM_THREADS=1'],
+  'W3-jit-1t': ['mlp', 'W3', 'jit', 'NABLA_NUM_THREADS=1'],
   'jit-ratio': ['jit-ratio'],
 };
 const only = process.argv.slice(2).filter((a) => !a.startsWith('-'));
@@ -46,49 +51,71 @@ for (const [name, [script, ...args]] of Object.entries(WORKLOADS)) {
   console.log(`${String(result['workload']).padEnd(34)} ${figures.join('   ')}`);
 }
 
+/** The last JSON line a command prints, or null if it fails (the reference is not installed). */
+function runReference(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Record<string, number | string> | null {
+  try {
+    const output = execFileSync(command, args, { encoding: 'utf8', env });
+    return JSON.parse(output.trim().split('\n').pop()!) as Record<string, number | string>;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * --compare: the same workloads in PyTorch (bench/pytorch/workloads.py, 1 thread, run as the
- * BENCHMARKS.md anchors were) when /usr/bin/python3 has torch, and nabla's ratio to it.
+ * BENCHMARKS.md anchors were) when /usr/bin/python3 has torch, and in TensorFlow.js 4.22 wasm
+ * (bench/tfjs/workloads.ts); then nabla's ratio to each.
  */
 if (compare) {
-  const env: Record<string, string | undefined> = {
+  const torchEnv: NodeJS.ProcessEnv = {
     ...process.env,
     MALLOC_MMAP_THRESHOLD_: '33554432',
     MALLOC_TRIM_THRESHOLD_: '268435456',
   };
-  delete env['OPENBLAS_CORETYPE'];
-  delete env['OPENBLAS_L2_SIZE'];
-  const script = fileURLToPath(new URL('../../bench/pytorch/workloads.py', import.meta.url));
-  let torch: Record<string, number | string> | null = null;
-  try {
-    const output = execFileSync('/usr/bin/python3', [script, '1'], { encoding: 'utf8', env });
-    torch = JSON.parse(output.trim().split('\n').pop()!) as Record<string, number | string>;
-  } catch {
-    console.log('PyTorch comparison skipped: /usr/bin/python3 with torch is not available');
-  }
-  if (torch) {
-    const figure = (workload: string, key: string): number | undefined => {
-      const v = results.get(workload)?.[key];
-      return typeof v === 'number' ? v : undefined;
-    };
-    const rows: [string, number | undefined, string][] = [
-      ['W1 N=1024 (wasm)', figure('W1', 'N=1024 GFLOPS'), 'W1 N=1024 GFLOPS'],
-      ['W2 eager', figure('W2', 'samples/s'), 'W2 samples/s'],
-      ['W2 jit', figure('W2-jit', 'samples/s'), 'W2 samples/s'],
-      ['W3 eager', figure('W3', 'samples/s'), 'W3 samples/s'],
-      ['W3 jit', figure('W3-jit', 'samples/s'), 'W3 samples/s'],
-      ['W4 eager', figure('W4', 'steps/s'), 'W4 steps/s'],
-      ['W4 jit', figure('W4-jit', 'steps/s'), 'W4 steps/s'],
-      ['W5 eager', figure('W5', 'GB/s'), 'W5 GB/s'],
-      ['W5 eager disposing', figure('W5-disposing', 'GB/s'), 'W5 GB/s'],
-      ['W5 jit vs addcmul', figure('W5-jit', 'GB/s'), 'W5 addcmul GB/s'],
-    ];
-    console.log(`\n${String(torch['workload'])}, same machine:`);
+  delete torchEnv['OPENBLAS_CORETYPE'];
+  delete torchEnv['OPENBLAS_L2_SIZE'];
+  const pytorch = fileURLToPath(new URL('../../bench/pytorch/workloads.py', import.meta.url));
+  const tfjs = fileURLToPath(new URL('./tfjs/workloads.js', import.meta.url));
+  const references = [
+    runReference('/usr/bin/python3', [pytorch, '1'], torchEnv),
+    runReference(process.execPath, [tfjs], process.env),
+  ];
+  if (!references[0]) console.log('PyTorch skipped: /usr/bin/python3 with torch is not available');
+  const figure = (workload: string, key: string): number | undefined => {
+    const v = results.get(workload)?.[key];
+    return typeof v === 'number' ? v : undefined;
+  };
+  const rows: [string, number | undefined, string][] = [
+    ['W1 N=1024, 1 thread', figure('W1-1t', 'N=1024 GFLOPS'), 'W1 N=1024 GFLOPS'],
+    ['W1 N=1024, 2 threads', figure('W1', 'N=1024 GFLOPS'), 'W1 N=1024 GFLOPS'],
+    ['W1 Aᵀ·B, 2 threads', figure('W1', 'Aᵀ·B GFLOPS'), 'W1 Aᵀ·B GFLOPS'],
+    ['W1 A·Bᵀ, 2 threads', figure('W1', 'A·Bᵀ GFLOPS'), 'W1 A·Bᵀ GFLOPS'],
+    ['W2 eager, 1 thread', figure('W2-1t', 'samples/s'), 'W2 samples/s'],
+    ['W2 jit, 1 thread', figure('W2-jit-1t', 'samples/s'), 'W2 samples/s'],
+    ['W2 eager, 2 threads', figure('W2', 'samples/s'), 'W2 samples/s'],
+    ['W2 jit, 2 threads', figure('W2-jit', 'samples/s'), 'W2 samples/s'],
+    ['W3 eager, 1 thread', figure('W3-1t', 'samples/s'), 'W3 samples/s'],
+    ['W3 jit, 1 thread', figure('W3-jit-1t', 'samples/s'), 'W3 samples/s'],
+    ['W3 eager, 2 threads', figure('W3', 'samples/s'), 'W3 samples/s'],
+    ['W3 jit, 2 threads', figure('W3-jit', 'samples/s'), 'W3 samples/s'],
+    ['W4 eager', figure('W4', 'steps/s'), 'W4 steps/s'],
+    ['W4 jit', figure('W4-jit', 'steps/s'), 'W4 steps/s'],
+    ['W5 eager', figure('W5', 'GB/s'), 'W5 GB/s'],
+    ['W5 eager disposing', figure('W5-disposing', 'GB/s'), 'W5 GB/s'],
+    ['W5 jit vs addcmul', figure('W5-jit', 'GB/s'), 'W5 addcmul GB/s'],
+  ];
+  for (const reference of references) {
+    if (!reference) continue;
+    console.log(`\n${String(reference['workload'])}, same machine:`);
     for (const [label, ours, key] of rows) {
-      const theirs = torch[key];
+      const theirs = reference[key];
       if (ours === undefined || typeof theirs !== 'number') continue;
       console.log(
-        `${label.padEnd(20)} nabla ${+ours.toPrecision(4)}   PyTorch ${+theirs.toPrecision(4)}   ratio ${(ours / theirs).toFixed(2)}×`,
+        `${label.padEnd(22)} nabla ${+ours.toPrecision(4)}   them ${+theirs.toPrecision(4)}   ratio ${(ours / theirs).toFixed(2)}×`,
       );
     }
   }
