@@ -130,6 +130,17 @@ function isDense(v: ArrayView<TypedArray>): boolean {
   return true;
 }
 
+/** Below this many multiply-adds, packing for the SIMD GEMM costs more than it saves. */
+const MIN_GEMM_WORK = 4096;
+
+function isLargeFloat32Product(
+  out: ArrayView<TypedArray>,
+  [a, b]: readonly ArrayView<TypedArray>[],
+): boolean {
+  if (out.dtype !== 'float32' || a!.dtype !== 'float32' || b!.dtype !== 'float32') return false;
+  return out.buffer.length * a!.shape[a!.shape.length - 1]! >= MIN_GEMM_WORK;
+}
+
 const kernels: KernelTable<TypedArray> = {
   ...elementwiseKernels,
   Where: elementwise(WHERE, 3),
@@ -141,9 +152,7 @@ const kernels: KernelTable<TypedArray> = {
   ArgMax: reduceKernel(FOLDS.ArgMax),
   ArgMin: reduceKernel(FOLDS.ArgMin),
   MatMul: (out, inputs) =>
-    gemm && out.dtype === 'float32' && inputs.every((v) => v.dtype === 'float32')
-      ? gemm.matmul(out, inputs)
-      : matmul(out, inputs),
+    gemm && isLargeFloat32Product(out, inputs) ? gemm.matmul(out, inputs) : matmul(out, inputs),
   Numel: (out, [x], { dims }) => {
     out.buffer[out.offset] = dims.reduce((n, d) => n * x!.shape[d]!, 1);
   },

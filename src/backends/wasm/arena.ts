@@ -13,6 +13,8 @@
  */
 
 const PAGE = 65536;
+/** V8's --typed-array-max-size-in-heap default. */
+const MAX_ON_HEAP_BYTES = 64;
 const ALIGN = 64;
 /** WebAssembly's 32-bit address space: 65,536 pages of 64 KiB. */
 export const MAX_PAGES = 65536;
@@ -101,6 +103,8 @@ export class Arena {
 
   /** Whether `array` is a view into this arena. */
   owns(array: ArrayBufferView): boolean {
-    return this.buffers.has(array.buffer);
+    // Arena views are never tiny; V8 keeps tiny typed arrays on its heap, where reading `.buffer`
+    // would make an ArrayBuffer for them (slow, on every dispatch of a small op).
+    return array.byteLength > MAX_ON_HEAP_BYTES && this.buffers.has(array.buffer);
   }
 }

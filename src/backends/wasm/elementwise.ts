@@ -135,6 +135,9 @@ export function elementwiseModuleBytes(
 
 type Compiled = (...args: number[]) => void;
 
+/** Outputs smaller than this are not in the arena anyway (the pool keeps them on the JS heap). */
+const MIN_ELEMENTS = 1024;
+
 /** Inputs below the arena's size threshold are copied in: up to this many floats, for this many. */
 const STAGING_FLOATS = 4096;
 const MAX_STAGED = 4;
@@ -187,7 +190,8 @@ export class WasmElementwise {
   kernel(expr: FusedExpr, fallback: Kernel): Kernel {
     const name = JSON.stringify(expr);
     return (out, inputs) => {
-      if (!this.run(expr, name, out, inputs)) fallback(out, inputs);
+      if (out.buffer.length < MIN_ELEMENTS || !this.run(expr, name, out, inputs))
+        fallback(out, inputs);
     };
   }
 
