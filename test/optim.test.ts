@@ -91,6 +91,53 @@ describe('optimizer behaviour', () => {
   });
 });
 
+describe('large parameters take the compiled (fused) update', () => {
+  /**
+   * The same numbers as one 6,400-element parameter (compiled update) and as 80 parameters of 80
+   * (op by op), through 4 steps with a learning-rate change in between: the results must agree.
+   */
+  const compare = (make: (params: nb.Tensor[], lr: number) => nb.optim.Optimizer): void => {
+    nb.manualSeed(31);
+    const init = nb.randn([80, 80]);
+    const grads = [1, 2, 3, 4].map(() => nb.randn([80, 80]));
+    const big = init.clone().requiresGrad_();
+    const rows = Array.from({ length: 80 }, (_, i) =>
+      init
+        .slice(0, i, i + 1)
+        .reshape([80])
+        .clone()
+        .requiresGrad_(),
+    );
+    const [fused, byOp] = [make([big], 0.01), make(rows, 0.01)];
+    grads.forEach((g, step) => {
+      if (step === 2) fused.lr = byOp.lr = 0.005; // a scheduler's change must reach the update
+      big.grad = g.clone();
+      rows.forEach(
+        (r, i) =>
+          (r.grad = g
+            .slice(0, i, i + 1)
+            .reshape([80])
+            .clone()),
+      );
+      fused.step();
+      byOp.step();
+    });
+    const [a, b] = [big.dataSync(), nb.stack(rows).dataSync()];
+    a.forEach((v, i) =>
+      assert.ok(Math.abs(v - b[i]!) <= 1e-6 * (1 + Math.abs(v)), `${i}: ${v} vs ${b[i]}`),
+    );
+  };
+  test('Adam, AdamW and SGD with momentum and dampening', () => {
+    compare((params, lr) => new nb.optim.Adam(params, { lr }));
+    compare((params, lr) => new nb.optim.AdamW(params, { lr, weightDecay: 0.1 }));
+    compare((params, lr) => new nb.optim.SGD(params, { lr, momentum: 0.9, dampening: 0.1 }));
+    compare(
+      (params, lr) =>
+        new nb.optim.SGD(params, { lr, momentum: 0.9, nesterov: true, weightDecay: 1e-3 }),
+    );
+  });
+});
+
 describe('learning-rate schedulers', () => {
   const opt = (): nb.optim.Optimizer =>
     new nb.optim.SGD([nb.ones([1], { requiresGrad: true })], { lr: 1 });

@@ -6,6 +6,8 @@ import { zeroGrads } from '../autograd/zero-grad.js';
 import * as ops from '../ops/index.js';
 import { tensor, zeros } from '../tensor/create.js';
 import { Tensor } from '../tensor/tensor.js';
+import { jit } from '../compile/jit.js';
+import { formatShape } from '../core/errors.js';
 import { adamRule, sgdRule, type RuleState } from './rules.js';
 
 export interface OptimizerStateDict {
@@ -13,6 +15,9 @@ export interface OptimizerStateDict {
   /** Per parameter (by position): its step count and state tensors. */
   state: { step: number; tensors: RuleState }[];
 }
+
+/** Parameters from this size up are updated by compiled, fused kernels (see fusedStep). */
+const FUSED_MIN_SIZE = 4096;
 
 const cloneAll = (tensors: RuleState): RuleState =>
   Object.fromEntries(Object.entries(tensors).map(([k, t]) => [k, noGrad(() => t.clone())]));
@@ -46,7 +51,6 @@ export abstract class Optimizer {
     this.state = this.params.map(() => ({ step: zeros([], { dtype: 'float64' }), tensors: {} }));
   }
 
-  /** Clears every parameter's gradient (sets it to null, as PyTorch's set_to_none). */
   /** Drops the gradients (sets them to null) and frees their memory: clone one to keep it. */
   zeroGrad(): void {
     zeroGrads(this.params);
@@ -71,6 +75,7 @@ export abstract class Optimizer {
           slot.step.copy_(count);
           step = count.isSymbolic ? count : count.item();
         }
+        if (this.fusedStep(p, grad, slot)) return;
         const previous = { ...slot.tensors };
         // Everything the rule creates is freed on return, except the new state it hands back.
         const { state } = scoped(
@@ -91,6 +96,43 @@ export abstract class Optimizer {
         }
       });
     });
+  }
+
+  /** Compiled updates by parameter signature, for the current learning rate. */
+  private fused = new Map<string, (...args: Tensor[]) => Tensor[]>();
+  private fusedLr = NaN;
+
+  /**
+   * The update of a large parameter as one compiled graph (nb.jit of the same rule), whose fused
+   * elementwise chains read and write each tensor once instead of once per op: Adam's dozen ops
+   * become three kernels. Returns false where the op-by-op update runs instead.
+   */
+  private fusedStep(p: Tensor, grad: Tensor, slot: Slot): boolean {
+    if (p.size < FUSED_MIN_SIZE || grad.isSymbolic || p.isSymbolic) return false;
+    if (this.lr !== this.fusedLr) {
+      this.fused.clear(); // the learning rate is a constant of the compiled graphs
+      this.fusedLr = this.lr;
+    }
+    const names = this.stateNames;
+    const key = `${p.dtype}${formatShape(p.shape)} ${grad.dtype}${formatShape(grad.shape)}`;
+    let update = this.fused.get(key);
+    if (!update) {
+      update = jit((param: Tensor, g: Tensor, step: Tensor, ...state: Tensor[]) => {
+        const tensors = Object.fromEntries(names.map((name, i) => [name, state[i]!]));
+        const result = this.update(param, g, tensors, this.countsSteps ? step : 0);
+        return [result.param, ...names.map((name) => result.state[name] ?? tensors[name]!)];
+      });
+      this.fused.set(key, update);
+    }
+    const previous = names.map((name) => slot.tensors[name]!);
+    const [param, ...state] = update(p, grad, slot.step, ...previous);
+    p.copy_(param!);
+    if (param !== p) param!.dispose();
+    names.forEach((name, i) => {
+      slot.tensors[name] = state[i]!;
+      if (state[i] !== previous[i]) previous[i]!.dispose();
+    });
+    return true;
   }
 
   protected abstract update(
