@@ -62,6 +62,9 @@ export function topologicalOrder(roots: readonly TapeNode[]): TapeNode[] {
   return postOrder.reverse();
 }
 
+/** Gradients from this many elements up are made contiguous before they reach `.grad`. */
+const DENSE_GRAD_MIN_SIZE = 1024;
+
 function accumulate<K>(map: Map<K, Tensor>, key: K, grad: Tensor): void {
   const previous = map.get(key);
   map.set(key, previous ? ops.add(previous, grad) : grad);
@@ -127,9 +130,10 @@ export function runBackward(
     for (const [leaf, g] of leafGrads) {
       if (wantedSet.has(leaf)) results.set(leaf, g);
       else if (!wanted && leaf.requiresGrad) {
-        // Like PyTorch's AccumulateGrad, a leaf's gradient is laid out densely (a weight used
-        // transposed would otherwise get a transposed view, and every optimizer pass would stride).
-        const dense = g.isContiguous ? g : g.contiguous();
+        // Like PyTorch's AccumulateGrad, a large leaf's gradient is laid out densely (a weight used
+        // transposed would otherwise get a transposed view, and every optimizer pass would stride);
+        // for small ones the copy would cost more than the strided passes.
+        const dense = g.size < DENSE_GRAD_MIN_SIZE || g.isContiguous ? g : g.contiguous();
         const grad = createGraph ? dense : dense.detach();
         // In a trace, a captured parameter's gradient goes to the parameter itself (nb.jit).
         const target = leaf.graph?.originalOf(leaf) ?? leaf;

@@ -114,6 +114,7 @@ export class BufferPool {
 
   /** Takes `array`'s memory back (its last tensor was disposed). */
   release(array: TypedArray): void {
+    if (array.byteLength < MIN_POOLED_BYTES) return; // the garbage collector's
     const block = this.blocks.get(array);
     if (block) {
       if (block.shared) return;
