@@ -8,7 +8,7 @@
  * contiguous, scalar broadcast, row broadcast) run as one flat or two-level loop.
  */
 import type { DType, TypedArray } from '../../core/dtype.js';
-import type { Shape } from '../../core/shape.js';
+import { shapesEqual, sizeOf, type Shape } from '../../core/shape.js';
 import type { ArrayView } from '../primitives.js';
 
 type Operand = ArrayView<TypedArray>;
@@ -144,30 +144,57 @@ export function elementwise(expr: string, arity: number): ElementwiseKernel {
   return elementwiseOfMarkers(toMarkers(expr), arity);
 }
 
+/** Whether a view's elements are laid out densely in row-major order (size-1 dims aside). */
+export function isDense(v: Operand): boolean {
+  let expected = 1;
+  for (let d = v.shape.length - 1; d >= 0; d--) {
+    if (v.shape[d] !== 1 && v.strides[d] !== expected) return false;
+    expected *= v.shape[d]!;
+  }
+  return true;
+}
+
+const isOneElement = (shape: Shape): boolean => shape.every((d) => d === 1);
+const DTYPE_CODE: Record<DType, number> = { float32: 0, float64: 1, int32: 2, bool: 3 };
+
 /** An elementwise kernel for an expression over the markers $0..$(arity−1). */
 export function elementwiseOfMarkers(value: string, arity: number): ElementwiseKernel {
-  const cache = new Map<string, CompiledLoop>();
+  /** Compiled loops by dtype signature and set of one-element (scalar) operands. */
+  const cache = new Map<number, CompiledLoop>();
+  /** Strides for the flat case (every operand dense like the output, or one element), by key. */
+  const flatStrides = new Map<number, number[][]>();
   return (out, inputs) => {
     if (out.shape.includes(0)) return;
-    // One compiled loop per dtype signature and per set of one-element (scalar) operands.
-    let key: string = out.dtype;
-    for (const v of inputs) key += v.shape.every((d) => d === 1) ? `${v.dtype}*` : v.dtype;
+    let key = DTYPE_CODE[out.dtype];
+    let flat = isDense(out);
+    for (const v of inputs) {
+      const scalar = isOneElement(v.shape);
+      key = key * 8 + DTYPE_CODE[v.dtype] * 2 + (scalar ? 1 : 0);
+      if (flat && !scalar) flat = shapesEqual(v.shape, out.shape) && isDense(v);
+    }
     let loop = cache.get(key);
     if (!loop) {
-      const scalars = inputs.map((v) => v.shape.every((d) => d === 1));
+      const scalars = inputs.map((v) => isOneElement(v.shape));
       cache.set(key, (loop = compile(value, arity, scalars)));
     }
     const views = [out, ...inputs];
+    const buffers = views.map((v) => v.buffer);
+    const offsets = views.map((v) => v.offset);
+    if (flat) {
+      // The common case, without the general dimension merging: one flat loop.
+      let strides = flatStrides.get(key);
+      if (!strides) {
+        strides = views.map((v) => [v === out || !isOneElement(v.shape) ? 1 : 0]);
+        flatStrides.set(key, strides);
+      }
+      loop([sizeOf(out.shape)], buffers, strides, offsets);
+      return;
+    }
     const [shape, strides] = collapse(
       out.shape,
       views.map((v) => broadcastStrides(v, out.shape)),
     );
-    loop(
-      shape,
-      views.map((v) => v.buffer),
-      strides,
-      views.map((v) => v.offset),
-    );
+    loop(shape, buffers, strides, offsets);
   };
 }
 

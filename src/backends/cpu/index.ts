@@ -10,6 +10,7 @@ import {
   elementwise,
   elementwiseByOutput,
   elementwiseOfMarkers,
+  isDense,
   toMarkers,
   type ElementwiseKernel,
 } from './elementwise.js';
@@ -119,15 +120,6 @@ function copy(out: ArrayView<TypedArray>, inputs: readonly ArrayView<TypedArray>
   if (x.dtype === out.dtype && isDense(out) && isDense(x) && shapesEqual(x.shape, out.shape)) {
     out.buffer.set(x.buffer.subarray(x.offset, x.offset + size), out.offset);
   } else copyLoop(out, inputs);
-}
-
-function isDense(v: ArrayView<TypedArray>): boolean {
-  let expected = 1;
-  for (let d = v.shape.length - 1; d >= 0; d--) {
-    if (v.shape[d] !== 1 && v.strides[d] !== expected) return false;
-    expected *= v.shape[d]!;
-  }
-  return true;
 }
 
 /** Below this many multiply-adds, packing for the SIMD GEMM costs more than it saves. */
