@@ -7,28 +7,42 @@ import { test } from 'node:test';
 import * as nb from '../src/index.js';
 import { cpuMemoryStats } from '../src/backends/cpu/index.js';
 
-test('memory plateaus over 1,500 training steps without dispose()', () => {
-  nb.manualSeed(0);
+/**
+ * PyTorch-style training of inputs → hidden (ReLU) → 10 on one fixed batch of 128, never disposing
+ * anything; `each` sees every step number. Returns the model's first weight and the optimizer.
+ */
+function train(
+  inputs: number,
+  hidden: number,
+  steps: number,
+  each: (step: number) => void,
+): [nb.Tensor, nb.optim.Optimizer] {
   const model = new nb.nn.Sequential(
-    new nb.nn.Linear(256, 64),
+    new nb.nn.Linear(inputs, hidden),
     new nb.nn.ReLU(),
-    new nb.nn.Linear(64, 10),
+    new nb.nn.Linear(hidden, 10),
   );
   const opt = new nb.optim.Adam(model.parameters());
-  const x = nb.randn([128, 256]);
+  const x = nb.randn([128, inputs]);
   const y = nb.randint(0, 10, [128]);
+  for (let step = 1; step <= steps; step++) {
+    const loss = nb.nn.functional.crossEntropy(model.forward(x), y);
+    opt.zeroGrad();
+    loss.backward();
+    opt.step();
+    each(step);
+  }
+  return [model.parameters()[0]!, opt];
+}
+
+test('memory plateaus over 1,500 training steps without dispose()', () => {
+  nb.manualSeed(0);
   const used = (): number => {
     const m = process.memoryUsage();
     return (m.heapUsed + m.arrayBuffers) / 2 ** 20;
   };
   const samples: number[] = [];
-  for (let step = 1; step <= 1500; step++) {
-    const loss = nb.nn.functional.crossEntropy(model.forward(x), y);
-    opt.zeroGrad();
-    loss.backward();
-    opt.step();
-    if (step % 100 === 0) samples.push(used());
-  }
+  train(256, 64, 1500, (step) => step % 100 === 0 && samples.push(used()));
   const early = Math.max(...samples.slice(0, 5));
   const late = Math.max(...samples.slice(-5));
   // Each step allocates ~1.5 MB; a leak would add > 1 GB over the last 1,000 steps.
@@ -37,26 +51,13 @@ test('memory plateaus over 1,500 training steps without dispose()', () => {
 
 test('a synchronous training loop reuses its arena memory: activations and gradients are freed', () => {
   nb.manualSeed(1);
-  const model = new nb.nn.Sequential(
-    new nb.nn.Linear(64, 256),
-    new nb.nn.ReLU(),
-    new nb.nn.Linear(256, 10),
-  );
-  const opt = new nb.optim.Adam(model.parameters());
-  const x = nb.randn([128, 64]);
-  const y = nb.randint(0, 10, [128]);
   const arena: number[] = [];
-  for (let step = 1; step <= 200; step++) {
-    const loss = nb.nn.functional.crossEntropy(model.forward(x), y);
-    opt.zeroGrad();
-    loss.backward();
-    opt.step();
+  const [weight, opt] = train(64, 256, 200, (step) => {
     if (step % 20 === 0) arena.push(cpuMemoryStats().arenaBytes);
-  }
+  });
   // Each step makes ~1 MB of arena tensors; all of it comes back by the next step.
   assert.equal(arena.at(-1), arena[0], `arena grew: ${arena.join(', ')}`);
   // Gradients follow their parameter's dense layout (the weight is used transposed).
-  const weight = model.parameters()[0]!;
   assert.ok(weight.grad!.isContiguous);
   const kept = weight.grad!.clone();
   const dropped = weight.grad!;

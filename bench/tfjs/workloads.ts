@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { measure } from '../harness.js';
+import { XOR_INPUTS, XOR_TARGETS } from '../xor.js';
 
 await tf.setBackend('wasm');
 await tf.ready();
@@ -48,13 +49,7 @@ function mlpEpoch(widths: readonly number[], batch: number, samples: number, rep
 function xorRun(): void {
   const [[w1, b1], [w2, b2]] = [linear(2, 8), linear(8, 1)];
   const optimizer = tf.train.sgd(0.1);
-  const x = tf.tensor2d([
-    [0, 0],
-    [0, 1],
-    [1, 0],
-    [1, 1],
-  ]);
-  const y = tf.tensor2d([[0], [1], [1], [0]]);
+  const [x, y] = [tf.tensor2d(XOR_INPUTS), tf.tensor2d(XOR_TARGETS)];
   for (let i = 0; i < 2000; i++) {
     tf.tidy(() => {
       optimizer.minimize(() => {

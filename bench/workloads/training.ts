@@ -3,6 +3,7 @@
  * (W2, W3) or one full run (W4) with a step function that is eager or jitted.
  */
 import * as nb from '../../src/index.js';
+import { XOR_INPUTS, XOR_TARGETS } from '../xor.js';
 
 export type Mode = 'eager' | 'jit';
 type Step = (x: nb.Tensor, y: nb.Tensor) => nb.Tensor;
@@ -59,13 +60,8 @@ export function mlpWorkload(
 }
 
 export const W4_STEPS = 2000;
-const XOR_X = nb.tensor([
-  [0, 0],
-  [0, 1],
-  [1, 0],
-  [1, 1],
-]);
-const XOR_Y = nb.tensor([[0], [1], [1], [0]]);
+const XOR_X = nb.tensor(XOR_INPUTS);
+const XOR_Y = nb.tensor(XOR_TARGETS);
 
 /** W4: XOR, 2 → 8 (tanh) → 1 (sigmoid), BCE, SGD lr 0.1, 2,000 steps from a fresh model; final loss. */
 export function xorRun(mode: Mode): number {

@@ -4,15 +4,11 @@
  */
 import * as tf1 from '../../src/tf1.js';
 import { measure, report } from '../harness.js';
+import { XOR_INPUTS, XOR_TARGETS } from '../xor.js';
 
 const STEPS = 2000;
-const xs = tf1.tensor([
-  [0, 0],
-  [0, 1],
-  [1, 0],
-  [1, 1],
-]);
-const ys = tf1.tensor([[0], [1], [1], [0]]);
+const xs = tf1.tensor(XOR_INPUTS);
+const ys = tf1.tensor(XOR_TARGETS);
 
 function train(): number {
   tf1.manualSeed(1);
