@@ -86,6 +86,20 @@ describe('tensors in the arena', () => {
   });
 });
 
+test('without SharedArrayBuffer (a browser page without cross-origin isolation) all still runs', () => {
+  const script = `
+    import('./dist/src/index.js').then(async (nb) => {
+      const { cpuMemoryStats } = await import('./dist/src/backends/cpu/index.js');
+      const a = nb.ones([100, 100]);
+      const y = a.matmul(a).add(1).relu();
+      console.log(JSON.stringify({ arena: cpuMemoryStats().arenaBudget, y: y.dataSync()[9999] }));
+    });`;
+  const output = execFileSync(process.execPath, ['--no-harmony-sharedarraybuffer', '-e', script], {
+    encoding: 'utf8',
+  });
+  assert.deepEqual(JSON.parse(output), { arena: 0, y: 101 });
+});
+
 describe('SIMD elementwise kernels match the reference kernels', () => {
   nb.manualSeed(21);
   const EXPRESSIONS: Record<string, string> = {
