@@ -7,6 +7,7 @@ import { matmul as referenceMatmul } from '../src/backends/cpu/matmul.js';
 import { buildModule, FunctionBuilder, ValType } from '../src/backends/wasm/emitter.js';
 import { gemmModuleBytes, WasmGemm } from '../src/backends/wasm/gemm.js';
 import { Arena } from '../src/backends/wasm/arena.js';
+import { cpuBackend } from '../src/backends/cpu/index.js';
 
 describe('emitter', () => {
   test('builds valid modules that compute what they say', () => {
@@ -68,6 +69,26 @@ describe('SIMD matmul matches the reference kernel', () => {
     check(nb.randn([6, 9]), nb.randn([11, 9]).T);
     check(nb.randn([3, 5, 6]), nb.randn([6, 10]));
     check(nb.randn([2, 1, 4, 3]), nb.randn([3, 3, 9]));
+  });
+
+  test('packing in SIMD, for inputs in the arena: row-major, transposed, odd sizes', () => {
+    nb.manualSeed(14);
+    const cases: [nb.Tensor, nb.Tensor][] = [
+      [nb.randn([37, 130]), nb.randn([130, 45])], // A rows contiguous along k; B rows adjacent
+      [nb.randn([130, 37]).T, nb.randn([45, 130]).T], // A rows adjacent; B rows along k
+      [nb.randn([64, 257]), nb.randn([96, 257]).T], // x·Wᵀ, as a Linear layer computes it
+    ];
+    for (const [a, b] of cases) {
+      assert.ok(a.dataSync().buffer instanceof SharedArrayBuffer);
+      const shape = [a.shape[0]!, b.shape[1]!];
+      const [expected, actual] = [nb.zeros(shape), nb.zeros(shape)];
+      referenceMatmul(expected as never, [a, b] as never);
+      cpuBackend.kernels.MatMul(actual as never, [a, b] as never, {});
+      const [e, g] = [expected.dataSync(), actual.dataSync()];
+      e.forEach((v, i) =>
+        assert.ok(Math.abs(g[i]! - v) <= 1e-5 * (1 + Math.abs(v)), `element ${i}: ${g[i]} vs ${v}`),
+      );
+    }
   });
 
   test('shared between worker threads, with panels split unevenly', async () => {

@@ -208,6 +208,12 @@ export class FunctionBuilder {
     this.code.push(...new Uint8Array(Float32Array.of(value).buffer));
     return this;
   }
+  /** Picks four f32 lanes from the two vectors on the stack: 0–3 the first's, 4–7 the second's. */
+  f32x4Shuffle(lanes: readonly [number, number, number, number]): this {
+    this.simd(0x0d);
+    for (const lane of lanes) this.code.push(4 * lane, 4 * lane + 1, 4 * lane + 2, 4 * lane + 3);
+    return this;
+  }
   f32x4Splat(): this {
     return this.simd(0x13);
   }

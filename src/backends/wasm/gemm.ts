@@ -104,6 +104,89 @@ function gemmFunction(): FunctionBuilder {
   return f;
 }
 
+/**
+ * packAdjacent(src, kStride, K, dst, dstK): four rows of a matrix whose rows are adjacent in memory
+ * (one vector per k, at src + k·kStride) into dst + k·dstK. Byte strides.
+ */
+function packAdjacentFunction(): FunctionBuilder {
+  const f = new FunctionBuilder('packAdjacent', Array<ValType>(5).fill(ValType.i32));
+  const [src, kStride, K, dst, dstK] = f.params as [never, never, never, never, never];
+  f.countDown(K, () => {
+    f.get(dst).get(src).v128Load().v128Store();
+    f.incrementBy(src, kStride).incrementBy(dst, dstK);
+  });
+  return f;
+}
+
+/**
+ * packTransposed(src, rowStride, K, dst, dstK): four rows of a matrix whose rows are contiguous
+ * along k: 4×4 blocks are loaded a row per vector, transposed in registers (eight shuffles) and
+ * stored a k per vector; the last K mod 4 columns one element at a time.
+ */
+function packTransposedFunction(): FunctionBuilder {
+  const f = new FunctionBuilder('packTransposed', Array<ValType>(5).fill(ValType.i32));
+  const [src, rowStride, K, dst, dstK] = f.params as [never, never, never, never, never];
+  const count = f.local(ValType.i32);
+  const rows = [
+    f.local(ValType.v128),
+    f.local(ValType.v128),
+    f.local(ValType.v128),
+    f.local(ValType.v128),
+  ];
+  const pairs = [
+    f.local(ValType.v128),
+    f.local(ValType.v128),
+    f.local(ValType.v128),
+    f.local(ValType.v128),
+  ];
+  /** Pushes the address of row r at the current column: src + r·rowStride. */
+  const rowAt = (r: number): void => void f.get(src).get(rowStride).i32(r).mul().add();
+  f.get(K).i32(2).shrU().set(count);
+  f.countDown(count, () => {
+    rows.forEach((row, r) => {
+      rowAt(r);
+      f.v128Load().set(row);
+    });
+    // [a0 b0 a1 b1], [a2 b2 a3 b3], [c0 d0 c1 d1], [c2 d2 c3 d3] ...
+    for (const [i, [x, y, lanes]] of (
+      [
+        [0, 1, [0, 4, 1, 5]],
+        [0, 1, [2, 6, 3, 7]],
+        [2, 3, [0, 4, 1, 5]],
+        [2, 3, [2, 6, 3, 7]],
+      ] as const
+    ).entries()) {
+      f.get(rows[x]!).get(rows[y]!).f32x4Shuffle(lanes).set(pairs[i]!);
+    }
+    // ... then [a0 b0 c0 d0] ... [a3 b3 c3 d3], one k per vector.
+    for (const [j, [x, y, lanes]] of (
+      [
+        [0, 2, [0, 1, 4, 5]],
+        [0, 2, [2, 3, 6, 7]],
+        [1, 3, [0, 1, 4, 5]],
+        [1, 3, [2, 3, 6, 7]],
+      ] as const
+    ).entries()) {
+      f.get(dst).get(dstK).i32(j).mul().add();
+      f.get(pairs[x]!).get(pairs[y]!).f32x4Shuffle(lanes).v128Store();
+    }
+    f.increment(src, 16);
+    f.get(dst).get(dstK).i32(4).mul().add().set(dst);
+  });
+  f.get(K).i32(3).and().set(count);
+  f.countDown(count, () => {
+    for (let r = 0; r < 4; r++) {
+      f.get(dst);
+      rowAt(r);
+      f.f32Load().f32Store(4 * r);
+    }
+    f.increment(src, 4).incrementBy(dst, dstK);
+  });
+  return f;
+}
+
+type PackFunction = (src: number, stride: number, K: number, dst: number, dstK: number) => void;
+
 type GemmFunction = (
   a: number,
   b: number,
@@ -116,7 +199,7 @@ type GemmFunction = (
 
 /** The GEMM module's bytes, importing a shared or a private memory. */
 export function gemmModuleBytes(shared = false): Uint8Array<ArrayBuffer> {
-  return buildModule([gemmFunction()], shared);
+  return buildModule([gemmFunction(), packAdjacentFunction(), packTransposedFunction()], shared);
 }
 
 type View = ArrayView<TypedArray>;
@@ -129,6 +212,8 @@ export class WasmGemm {
   private readonly memory: WebAssembly.Memory;
   private readonly module: WebAssembly.Module;
   private readonly gemm: GemmFunction;
+  private readonly packAdjacent: PackFunction;
+  private readonly packTransposed: PackFunction;
   /** Started at the first product big enough to share; null when there are no other threads. */
   private pool: WorkerPool | null | undefined;
 
@@ -141,6 +226,47 @@ export class WasmGemm {
     this.module = new WebAssembly.Module(gemmModuleBytes(arena !== null));
     const instance = new WebAssembly.Instance(this.module, { env: { memory: this.memory } });
     this.gemm = instance.exports['gemm'] as GemmFunction;
+    this.packAdjacent = instance.exports['packAdjacent'] as PackFunction;
+    this.packTransposed = instance.exports['packTransposed'] as PackFunction;
+  }
+
+  /**
+   * packPanels, in SIMD where the matrix is float32 in the arena and either its panel rows are
+   * adjacent (stride 1) or each row is contiguous along k: four rows at a time, with the last
+   * partial panel (zero-padded) and any other layout left to the plain-TS packer.
+   */
+  private pack(
+    X: TypedArray,
+    base: number,
+    sRow: number,
+    sK: number,
+    M: number,
+    K: number,
+    rows: number,
+    heap: Float32Array,
+    at: number,
+  ): void {
+    const simd = X instanceof Float32Array && this.arena?.owns(X) && K > 0;
+    const kernel = !simd
+      ? null
+      : sRow === 1
+        ? this.packAdjacent
+        : sK === 1
+          ? this.packTransposed
+          : null;
+    if (!kernel) return packPanels(X, base, sRow, sK, M, K, rows, heap, at);
+    const stride = 4 * (sRow === 1 ? sK : sRow);
+    const full = Math.floor(M / rows);
+    for (let t = 0; t < full; t++) {
+      for (let g = 0; g < rows; g += 4) {
+        const src = X.byteOffset + 4 * (base + (t * rows + g) * sRow);
+        kernel(src, stride, K, 4 * (at + t * K * rows + g), 4 * rows);
+      }
+    }
+    if (full * rows < M) {
+      const rest = M - full * rows;
+      packPanels(X, base + full * rows * sRow, sRow, sK, rest, K, rows, heap, at + full * K * rows);
+    }
   }
 
   /** Worker threads ready to share products (0 until the first big product starts them). */
@@ -205,8 +331,8 @@ export class WasmGemm {
     const [bAt, cAt] = [aAt + aFloats, aAt + aFloats + bFloats];
     const C = out.buffer;
     for (let batch = 0; batch < aBatch.length; batch++) {
-      packPanels(a!.buffer, a!.offset + aBatch[batch]!, sam, sak, M, K, MR, heap, aAt);
-      packPanels(b!.buffer, b!.offset + bBatch[batch]!, sbn, sbk, N, K, NR, heap, bAt);
+      this.pack(a!.buffer, a!.offset + aBatch[batch]!, sam, sak, M, K, MR, heap, aAt);
+      this.pack(b!.buffer, b!.offset + bBatch[batch]!, sbn, sbk, N, K, NR, heap, bAt);
       this.run(4 * aAt, 4 * bAt, 4 * cAt, mPanels, nPanels, K);
       const at = out.offset + batch * M * N;
       for (let i = 0; i < M; i++)
