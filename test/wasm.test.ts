@@ -71,12 +71,13 @@ describe('SIMD matmul matches the reference kernel', () => {
     check(nb.randn([2, 1, 4, 3]), nb.randn([3, 3, 9]));
   });
 
-  test('packing in SIMD, for inputs in the arena: row-major, transposed, odd sizes', () => {
+  test('packing and output in SIMD, for tensors in the arena: row-major, transposed, odd sizes', () => {
     nb.manualSeed(14);
     const cases: [nb.Tensor, nb.Tensor][] = [
       [nb.randn([37, 130]), nb.randn([130, 45])], // A rows contiguous along k; B rows adjacent
       [nb.randn([130, 37]).T, nb.randn([45, 130]).T], // A rows adjacent; B rows along k
-      [nb.randn([64, 257]), nb.randn([96, 257]).T], // x·Wᵀ, as a Linear layer computes it
+      [nb.randn([64, 257]), nb.randn([96, 257]).T], // x·Wᵀ; whole tiles: C written in place
+      [nb.randn([65, 130]), nb.randn([130, 70])], // C in the arena, copied out of partial tiles
     ];
     for (const [a, b] of cases) {
       assert.ok(a.dataSync().buffer instanceof SharedArrayBuffer);

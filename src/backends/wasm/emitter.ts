@@ -180,6 +180,10 @@ export class FunctionBuilder {
     this.code.push(...new Array<number>(16).fill(0));
     return this;
   }
+  /** memory.copy: copies [bytes] bytes from [source] to [destination] (pushed in that order). */
+  memoryCopy(): this {
+    return this.op(0xfc, 0x0a, 0x00, 0x00);
+  }
   /** f32 from memory at [address] + offset. */
   f32Load(offset = 0): this {
     this.op(0x2a);

@@ -185,6 +185,33 @@ function packTransposedFunction(): FunctionBuilder {
   return f;
 }
 
+/** copyRows(src, srcStride, dst, dstStride, rowBytes, rows): a strided block copy (bytes). */
+function copyRowsFunction(): FunctionBuilder {
+  const f = new FunctionBuilder('copyRows', Array<ValType>(6).fill(ValType.i32));
+  const [src, srcStride, dst, dstStride, rowBytes, rows] = f.params as [
+    never,
+    never,
+    never,
+    never,
+    never,
+    never,
+  ];
+  f.countDown(rows, () => {
+    f.get(dst).get(src).get(rowBytes).memoryCopy();
+    f.incrementBy(src, srcStride).incrementBy(dst, dstStride);
+  });
+  return f;
+}
+
+type CopyRowsFunction = (
+  src: number,
+  srcStride: number,
+  dst: number,
+  dstStride: number,
+  rowBytes: number,
+  rows: number,
+) => void;
+
 type PackFunction = (src: number, stride: number, K: number, dst: number, dstK: number) => void;
 
 type GemmFunction = (
@@ -199,7 +226,8 @@ type GemmFunction = (
 
 /** The GEMM module's bytes, importing a shared or a private memory. */
 export function gemmModuleBytes(shared = false): Uint8Array<ArrayBuffer> {
-  return buildModule([gemmFunction(), packAdjacentFunction(), packTransposedFunction()], shared);
+  const functions = [gemmFunction(), packAdjacentFunction(), packTransposedFunction()];
+  return buildModule([...functions, copyRowsFunction()], shared);
 }
 
 type View = ArrayView<TypedArray>;
@@ -214,6 +242,7 @@ export class WasmGemm {
   private readonly gemm: GemmFunction;
   private readonly packAdjacent: PackFunction;
   private readonly packTransposed: PackFunction;
+  private readonly copyRows: CopyRowsFunction;
   /** Started at the first product big enough to share; null when there are no other threads. */
   private pool: WorkerPool | null | undefined;
 
@@ -228,6 +257,7 @@ export class WasmGemm {
     this.gemm = instance.exports['gemm'] as GemmFunction;
     this.packAdjacent = instance.exports['packAdjacent'] as PackFunction;
     this.packTransposed = instance.exports['packTransposed'] as PackFunction;
+    this.copyRows = instance.exports['copyRows'] as CopyRowsFunction;
   }
 
   /**
@@ -330,13 +360,23 @@ export class WasmGemm {
     const aAt = base / 4;
     const [bAt, cAt] = [aAt + aFloats, aAt + aFloats + bFloats];
     const C = out.buffer;
+    const inArena = this.arena?.owns(C) ?? false;
+    // Whole tiles in a (fresh, dense) output in the arena: the kernel writes C in place.
+    const direct = inArena && M % MR === 0 && N % NR === 0;
     for (let batch = 0; batch < aBatch.length; batch++) {
       this.pack(a!.buffer, a!.offset + aBatch[batch]!, sam, sak, M, K, MR, heap, aAt);
       this.pack(b!.buffer, b!.offset + bBatch[batch]!, sbn, sbk, N, K, NR, heap, bAt);
-      this.run(4 * aAt, 4 * bAt, 4 * cAt, mPanels, nPanels, K);
       const at = out.offset + batch * M * N;
-      for (let i = 0; i < M; i++)
-        C.set(heap.subarray(cAt + i * ldc, cAt + i * ldc + N), at + i * N);
+      if (direct) {
+        this.run(4 * aAt, 4 * bAt, C.byteOffset + 4 * at, mPanels, nPanels, K);
+        continue;
+      }
+      this.run(4 * aAt, 4 * bAt, 4 * cAt, mPanels, nPanels, K);
+      if (inArena) this.copyRows(4 * cAt, 4 * ldc, C.byteOffset + 4 * at, 4 * N, 4 * N, M);
+      else {
+        for (let i = 0; i < M; i++)
+          C.set(heap.subarray(cAt + i * ldc, cAt + i * ldc + N), at + i * N);
+      }
     }
     done();
   }
