@@ -92,6 +92,22 @@ describe('SIMD matmul matches the reference kernel', () => {
     }
   });
 
+  test('transposed matrices in the arena are copied to dense ones in SIMD strips', () => {
+    nb.manualSeed(15);
+    for (const [r, c] of [
+      [300, 70],
+      [257, 64],
+      [4, 4099],
+    ]) {
+      const d = nb.randn([r!, c!]);
+      const t = d.T.contiguous(); // [c, r]
+      const [D, T] = [d.dataSync(), t.dataSync()];
+      assert.ok(T.buffer instanceof SharedArrayBuffer);
+      for (let i = 0; i < c!; i++)
+        for (let j = 0; j < r!; j++) assert.equal(T[i * r! + j], D[j * c! + i], `[${i}, ${j}]`);
+    }
+  });
+
   test('shared between worker threads, with panels split unevenly', async () => {
     nb.manualSeed(13);
     const gemm = new WasmGemm(Arena.create(64 * 2 ** 20), 3);

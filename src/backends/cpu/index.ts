@@ -119,7 +119,7 @@ function copy(out: ArrayView<TypedArray>, inputs: readonly ArrayView<TypedArray>
   const size = out.shape.reduce((a, b) => a * b, 1);
   if (x.dtype === out.dtype && isDense(out) && isDense(x) && shapesEqual(x.shape, out.shape)) {
     out.buffer.set(x.buffer.subarray(x.offset, x.offset + size), out.offset);
-  } else copyLoop(out, inputs);
+  } else if (!gemm?.transposeInto(out, x)) copyLoop(out, inputs);
 }
 
 /** Below this many multiply-adds, packing for the SIMD GEMM costs more than it saves. */

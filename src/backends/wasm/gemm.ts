@@ -347,6 +347,29 @@ export class WasmGemm {
     return [0, () => {}];
   }
 
+  /**
+   * out = x for a float32 matrix x that is the transpose of a dense one (strides [1, rows]), both
+   * in the arena: four columns at a time through the packing transposer. Returns false for
+   * anything else. (Weight gradients arrive like this: the gradient of Wᵀ, transposed back.)
+   */
+  transposeInto(out: View, x: View): boolean {
+    if (x.shape.length !== 2 || out.dtype !== 'float32' || x.dtype !== 'float32') return false;
+    const [R, C] = x.shape as [number, number];
+    if (x.strides[0] !== 1 || x.strides[1] !== R || R < 4 || C < 4) return false;
+    if (out.shape[0] !== R || out.shape[1] !== C || out.strides[0] !== C || out.strides[1] !== 1)
+      return false;
+    if (!this.arena?.owns(out.buffer) || !this.arena.owns(x.buffer)) return false;
+    const [src, dst] = [x.buffer.byteOffset + 4 * x.offset, out.buffer.byteOffset + 4 * out.offset];
+    const strips = Math.floor(C / 4);
+    for (let s = 0; s < strips; s++)
+      this.packTransposed(src + 16 * s * R, 4 * R, R, dst + 16 * s, 4 * C);
+    const [X, O] = [x.buffer, out.buffer];
+    for (let c = 4 * strips; c < C; c++) {
+      for (let r = 0; r < R; r++) O[out.offset + r * C + c] = X[x.offset + c * R + r]!;
+    }
+    return true;
+  }
+
   /** C[..., M, N] = A[..., M, K] · B[..., K, N] (float32, broadcast batch dimensions). */
   matmul(out: View, [a, b]: readonly View[]): void {
     const { M, N, K, aBatch, bBatch, sam, sak, sbk, sbn } = matmulLayout(out, a!, b!);
