@@ -172,21 +172,31 @@ describe('SIMD elementwise kernels match the reference kernels', () => {
     check('Sub', [nb.randn([64, 1]), x]);
   });
 
-  test('a fused chain runs as one kernel with the reference results', () => {
+  test('a fused chain gives, in SIMD and in plain TS, exactly what its ops give one by one', () => {
     const expr: FusedExpr = {
       op: 'Add',
       args: [
         { op: 'Mul', args: [{ input: 0 }, { input: 1 }] },
-        { op: 'Relu', args: [{ op: 'Neg', args: [{ input: 2 }] }] },
+        {
+          op: 'Div',
+          args: [{ op: 'Relu', args: [{ op: 'Neg', args: [{ input: 2 }] }] }, { input: 3 }],
+        },
       ],
     };
     const [a, b, c] = [nb.randn([5000]), nb.randn([5000]), nb.randn([5000])];
-    const out = nb.zeros([5000]);
-    cpuBackend.fuse!(expr, 3)!(out as never, [a, b, c] as never);
-    const [A, B, C, O] = [a.dataSync(), b.dataSync(), c.dataSync(), out.dataSync()];
-    for (let i = 0; i < 5000; i++)
-      assert.ok(
-        Math.abs(O[i]! - (A[i]! * B[i]! + Math.max(-C[i]!, 0))) <= 1e-6 * (1 + Math.abs(O[i]!)),
-      );
+    const d = nb.tensor(0.1, { dtype: 'float64' }); // a float64 scalar: used as float32, like PyTorch
+    const fused = cpuBackend.fuse!(expr, 4)!;
+    const simd = nb.zeros([5000]);
+    fused(simd as never, [a, b, c, d] as never);
+    // The same values outside the arena take the plain-TS loop.
+    const onHeap = [a, b, c].map((t) => nb.tensor(Float32Array.from(t.dataSync())));
+    const plain = nb.tensor(new Float32Array(5000));
+    fused(plain as never, [...onHeap, d] as never);
+    const byOps = nb.noGrad(() => a.mul(b).add(c.neg().relu().div(d)));
+    const [S, P, E] = [simd.dataSync(), plain.dataSync(), byOps.dataSync()];
+    assert.ok(!(P.buffer instanceof SharedArrayBuffer));
+    for (let i = 0; i < 5000; i++) {
+      assert.ok(Object.is(S[i], E[i]) && Object.is(P[i], E[i]), `${i}: ${S[i]}, ${P[i]}, ${E[i]}`);
+    }
   });
 });

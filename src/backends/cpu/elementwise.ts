@@ -41,7 +41,16 @@ const HELPERS = {
  * `scalars` hold one element (broadcast everywhere): they are read once, before the loop, so a
  * chain like m·β₁ + g·(1 − β₁) still runs as one flat loop over its full-size operands.
  */
-function compile(value: string, arity: number, scalars: readonly boolean[]): CompiledLoop {
+function compile(
+  value: string,
+  arity: number,
+  scalars: readonly boolean[],
+  round: boolean,
+): CompiledLoop {
+  // float32 arithmetic as PyTorch (and the SIMD kernels) do it: scalars and every op's result
+  // rounded to float32, so a fused chain gives exactly what its ops give one by one.
+  const f32 = (x: string): string => (round ? `Math.fround(${x})` : x);
+  value = value.replace(/\bR\(/g, round ? 'Math.fround(' : '(');
   const all = Array.from({ length: arity }, (_, k) => k);
   const ops = all.filter((k) => !scalars[k]); // operands that advance through memory
   const list = (f: (k: number) => string, sep = ' ', over = ops): string => over.map(f).join(sep);
@@ -53,7 +62,7 @@ function compile(value: string, arity: number, scalars: readonly boolean[]): Com
     const o = arrays[0], so = strides[0];
     ${list((k) => `const A${k} = arrays[${k + 1}], S${k} = strides[${k + 1}];`, '\n', all)}
     ${list(
-      (k) => `const C${k} = A${k}[offsets[${k + 1}]];`,
+      (k) => `const C${k} = ${f32(`A${k}[offsets[${k + 1}]]`)};`,
       '\n',
       all.filter((k) => scalars[k]),
     )}
@@ -175,7 +184,7 @@ export function elementwiseOfMarkers(value: string, arity: number): ElementwiseK
     let loop = cache.get(key);
     if (!loop) {
       const scalars = inputs.map((v) => isOneElement(v.shape));
-      cache.set(key, (loop = compile(value, arity, scalars)));
+      cache.set(key, (loop = compile(value, arity, scalars, out.dtype === 'float32')));
     }
     const views = [out, ...inputs];
     const buffers = views.map((v) => v.buffer);

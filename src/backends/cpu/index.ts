@@ -107,8 +107,9 @@ function fusedExpression(expr: FusedExpr): string | null {
   if (!template) return null;
   const args = expr.args.map(fusedExpression);
   if (args.some((a) => a === null)) return null;
-  // One replace pass: the arguments' own markers (kernel inputs) are not rescanned.
-  return toMarkers(template).replace(/\$(\d+)/g, (_, k: string) => `(${args[+k]})`);
+  // One replace pass: the arguments' own markers (kernel inputs) are not rescanned. R(...) marks
+  // each op's result, which float32 kernels round as the op alone would have.
+  return `R(${toMarkers(template).replace(/\$(\d+)/g, (_, k: string) => `(${args[+k]})`)})`;
 }
 
 const copyLoop = elementwise('a', 1);
