@@ -111,18 +111,19 @@ describe('SIMD matmul matches the reference kernel', () => {
   test('shared between worker threads, with panels split unevenly', async () => {
     nb.manualSeed(13);
     const gemm = new WasmGemm(Arena.create(64 * 2 ** 20), 3);
-    const [a, b] = [nb.randn([4 * 37 + 3, 200]), nb.randn([200, 70])]; // 38 panels of A
-    const shape = [a.shape[0]!, 70];
+    const [a, b] = [nb.randn([4 * 37 + 3, 1200]), nb.randn([1200, 100])]; // 38 panels of A, 18 M MACs
+    const shape = [a.shape[0]!, 100];
     const [expected, actual] = [nb.zeros(shape), nb.zeros(shape)];
-    gemm.matmul(actual as never, [a, nb.ones([200, 70])] as never); // starts the workers
+    gemm.matmul(actual as never, [a, nb.ones([1200, 100])] as never); // starts the workers
     for (let wait = 0; gemm.workersReady < 2 && wait < 200; wait++)
       await new Promise((resolve) => setTimeout(resolve, 25));
     assert.equal(gemm.workersReady, 2);
     referenceMatmul(expected as never, [a, b] as never);
     gemm.matmul(actual as never, [a, b] as never);
     const [e, g] = [expected.dataSync(), actual.dataSync()];
+    // float32 sums of 1,200 products (in another order than the reference's): ~35 in size.
     e.forEach((v, i) =>
-      assert.ok(Math.abs(g[i]! - v) <= 1e-5 * (1 + Math.abs(v)), `element ${i}: ${g[i]} vs ${v}`),
+      assert.ok(Math.abs(g[i]! - v) <= 2e-4 * (1 + Math.abs(v)), `element ${i}: ${g[i]} vs ${v}`),
     );
   });
 

@@ -15,8 +15,8 @@ import { WorkerPool } from './threads.js';
 
 const MR = 4;
 const NR = 8;
-/** Multiply-adds from which a product is shared between threads (~100 µs of work). */
-const PARALLEL_WORK = 1 << 20;
+/** Multiply-adds from which a product is shared between threads (~1 ms of work). */
+const PARALLEL_WORK = 1 << 24;
 
 /** gemm(aPtr, bPtr, cPtr, mPanels, nPanels, K, ldcBytes): C panels = packed A · packed B. */
 function gemmFunction(): FunctionBuilder {

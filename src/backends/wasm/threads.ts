@@ -4,8 +4,8 @@
  * Dispatch goes through an Atomics control block, not messages (postMessage costs ~35 µs): each
  * worker sleeps in Atomics.wait on its slot's job number; the caller writes the arguments, bumps the
  * number and notifies, does its own share of the work, then waits for each worker's "done" number
- * (spinning briefly first, since a share is usually about as long as its own). A worker polls for a
- * millisecond after each job before it sleeps, so the products of one training step find it awake. Workers that are
+ * (spinning briefly first, since a share is usually about as long as its own). A worker polls a
+ * little after each job before it sleeps, so a burst of products finds it awake. Workers that are
  * still starting are simply not given work, so nothing waits on a thread's start-up.
  *
  * Node only (worker_threads); elsewhere, and with NABLA_NUM_THREADS=1, everything runs on the
@@ -22,8 +22,11 @@ export const MAX_ARGS = SLOT - ARGS;
 /** How long a worker may take before we decide it is gone. */
 const TIMEOUT_MS = 30_000;
 const SPINS = 20_000;
-/** How long an idle worker polls for the next job before it sleeps. */
-const IDLE_SPIN_MS = 1;
+/**
+ * How long an idle worker polls for the next job before it sleeps: long enough to catch the next
+ * product of a burst, short enough not to slow the main thread on a sibling core for long.
+ */
+const IDLE_SPIN_MS = 0.1;
 
 /** The worker's side (plain JavaScript, run with `eval`). */
 const WORKER_SOURCE = `
@@ -35,7 +38,7 @@ const base = slot * ${SLOT};
 Atomics.store(ctl, base + ${READY}, 1);
 let seen = 0;
 for (;;) {
-  // Jobs come in bursts (a training step's products): stay awake ${IDLE_SPIN_MS} ms before sleeping,
+  // Jobs come in bursts (a training step's products): stay awake a moment before sleeping,
   // since waking a sleeping thread costs tens of microseconds.
   const until = performance.now() + ${IDLE_SPIN_MS};
   while (Atomics.load(ctl, base + ${JOB}) === seen && performance.now() < until);
