@@ -64,4 +64,9 @@ test('a synchronous training loop reuses its arena memory: activations and gradi
   opt.zeroGrad();
   assert.ok(dropped.isDisposed && weight.grad === null);
   assert.equal(kept.shape[0], 256);
+  // A gradient the user assigned stays the user's.
+  const mine = nb.ones([256, 64]);
+  weight.grad = mine;
+  opt.zeroGrad();
+  assert.ok(!mine.isDisposed && weight.grad === null);
 });

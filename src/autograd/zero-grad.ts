@@ -1,13 +1,28 @@
 import type { Tensor } from '../tensor/tensor.js';
 
+/** Gradients the engine made (backward, nb.jit replays): only these are freed when dropped. */
+const engineGrads = new WeakSet<Tensor>();
+
+/** Sets `param.grad` to a gradient the engine computed, freeing the one it replaces. */
+export function setEngineGrad(param: Tensor, grad: Tensor): void {
+  if (param.grad && param.grad !== grad) dropGrad(param.grad);
+  engineGrads.add(grad);
+  param.grad = grad;
+}
+
+/** Frees a dropped gradient if the engine made it (one a user assigned is the user's). */
+function dropGrad(grad: Tensor): void {
+  if (engineGrads.has(grad) && !grad.isSymbolic) grad.dispose();
+}
+
 /**
  * zeroGrad for modules and optimizers: sets each `.grad` to null, as PyTorch's default does, and
- * frees the dropped gradient's memory at once (a clone keeps a copy). Inside nb.jit the gradients
- * are symbolic and belong to the trace.
+ * frees the memory of gradients the engine made at once (a clone keeps a copy). Inside nb.jit the
+ * gradients are symbolic and belong to the trace.
  */
 export function zeroGrads(params: Iterable<Tensor>): void {
   for (const p of params) {
-    if (p.grad && !p.grad.isSymbolic) p.grad.dispose();
+    if (p.grad) dropGrad(p.grad);
     p.grad = null;
   }
 }

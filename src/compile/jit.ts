@@ -12,6 +12,7 @@ import { noGrad } from '../engine/grad-mode.js';
 import { getBackend } from '../engine/devices.js';
 import { Session } from '../session/session.js';
 import { Tensor } from '../tensor/tensor.js';
+import { setEngineGrad } from '../autograd/zero-grad.js';
 
 /** What a jitted function may return: tensors, nothing, or arrays/objects of tensors. */
 // `void` is deliberate: a training step that returns nothing has type void, not undefined.
@@ -90,11 +91,8 @@ export function jit<R extends JitResult>(fn: (...args: Tensor[]) => R): (...args
         if (!handedOut.has(value)) value.dispose(); // copied in: its memory can go back now
       }),
     );
-    c.grads.forEach(([param], i) => {
-      // As zeroGrad() in the traced step would: the gradient this one replaces is freed.
-      if (param.grad && param.grad !== values[assigned + i]) param.grad.dispose();
-      param.grad = values[assigned + i]!;
-    });
+    // As zeroGrad() in the traced step would: the gradient each one replaces is freed.
+    c.grads.forEach(([param], i) => setEngineGrad(param, values[assigned + i]!));
     const valueOf = new Map(c.outputs.map((t, i) => [t, values[i]!]));
     return mapLeaves(c.result, isTensor, (t) => valueOf.get(t) ?? t) as R;
   };
