@@ -124,8 +124,8 @@ function kernelFunction(expr: FusedExpr, walks: Walks): FunctionBuilder {
   return f;
 }
 
-/** The module bytes of one kernel (tests validate them). */
-export function elementwiseModuleBytes(
+/** The module bytes of one kernel. */
+function elementwiseModuleBytes(
   expr: FusedExpr,
   walks: Walks,
   shared = true,

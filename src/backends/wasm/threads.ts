@@ -17,8 +17,6 @@ import { optionalNodeModule } from '../../engine/node.js';
 /** Int32 slots per worker: [job, done, ready, args...]. */
 const SLOT = 16;
 const [JOB, DONE, READY, ARGS] = [0, 1, 2, 3];
-/** Arguments a job may have. */
-export const MAX_ARGS = SLOT - ARGS;
 /** How long a worker may take before we decide it is gone. */
 const TIMEOUT_MS = 30_000;
 const SPINS = 20_000;
