@@ -7,7 +7,7 @@ import { formatShape, opError } from '../core/errors.js';
 import { shapesEqual, type Shape } from '../core/shape.js';
 import { withGradMode } from '../engine/grad-mode.js';
 import { isInternal, scoped } from '../engine/scope.js';
-import { setEngineGrad } from './zero-grad.js';
+import { markEngineGrad } from './zero-grad.js';
 import type { TapeNode, Vjp } from '../ops/define.js';
 import * as ops from '../ops/index.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -140,11 +140,9 @@ export function runBackward(
         const grad = createGraph ? dense : dense.detach();
         // In a trace, a captured parameter's gradient goes to the parameter itself (nb.jit).
         const target = leaf.graph?.originalOf(leaf) ?? leaf;
+        // The gradient it adds to is not freed: it may be the user's, or still in use.
         const total = target.grad ? ops.add(target.grad, grad) : grad;
-        // The gradient it adds to stays the user's to free (it may be theirs, or still in use).
-        if (target.grad && !target.grad.isSymbolic) target.grad = null;
-        setEngineGrad(target, total);
-        handedOut.push(total);
+        handedOut.push((target.grad = markEngineGrad(total)));
       }
     }
   };

@@ -3,11 +3,16 @@ import type { Tensor } from '../tensor/tensor.js';
 /** Gradients the engine made (backward, nb.jit replays): only these are freed when dropped. */
 const engineGrads = new WeakSet<Tensor>();
 
+/** Records that the engine computed `grad` (so zeroGrad may free it). */
+export function markEngineGrad(grad: Tensor): Tensor {
+  engineGrads.add(grad);
+  return grad;
+}
+
 /** Sets `param.grad` to a gradient the engine computed, freeing the one it replaces. */
 export function setEngineGrad(param: Tensor, grad: Tensor): void {
   if (param.grad && param.grad !== grad) dropGrad(param.grad);
-  engineGrads.add(grad);
-  param.grad = grad;
+  param.grad = markEngineGrad(grad);
 }
 
 /** Frees a dropped gradient if the engine made it (one a user assigned is the user's). */

@@ -18,6 +18,13 @@ function loader(): ((id: string) => unknown) | undefined {
   return typeof proc?.getBuiltinModule === 'function' ? proc.getBuiltinModule : undefined;
 }
 
+/** An environment variable (Node), or undefined where there is none (browsers). */
+export function envVar(name: string): string | undefined {
+  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[
+    name
+  ];
+}
+
 /** A Node built-in, or null outside Node (for features with a fallback, such as threads). */
 export function optionalNodeModule<K extends keyof NodeModules>(name: K): NodeModules[K] | null {
   return (loader()?.(name) as NodeModules[K] | undefined) ?? null;

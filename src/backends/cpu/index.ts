@@ -20,6 +20,7 @@ import { gemmModuleBytes, WasmGemm } from '../wasm/gemm.js';
 import { threadCount } from '../wasm/threads.js';
 import { simdExpressible, WasmElementwise } from '../wasm/elementwise.js';
 import { FOLDS, reduceKernel } from './reduce.js';
+import { envVar } from '../../engine/node.js';
 
 /** Each elementwise primitive as one JS expression over its operands a, b (c). */
 const EXPRESSIONS: Record<UnaryName | BinaryName, string> = {
@@ -55,7 +56,7 @@ const WHERE = '(a ? b : c)';
  * NABLA_CPU_KERNELS=js|wasm forces one (tests and benchmarks compare them).
  */
 function chooseKernels(): 'js' | 'wasm' {
-  const requested = env('NABLA_CPU_KERNELS');
+  const requested = envVar('NABLA_CPU_KERNELS');
   if (requested === 'js') return 'js';
   if (WebAssembly.validate(gemmModuleBytes())) return 'wasm';
   if (requested === 'wasm')
@@ -63,18 +64,12 @@ function chooseKernels(): 'js' | 'wasm' {
   return 'js';
 }
 
-function env(name: string): string | undefined {
-  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[
-    name
-  ];
-}
-
 export const cpuKernels = chooseKernels();
 const useWasm = cpuKernels === 'wasm';
 
 /** NABLA_CPU_ARENA_MB: how large the WebAssembly arena may grow (default 256 MiB). */
 function arenaBudget(): number {
-  const requested = Number(env('NABLA_CPU_ARENA_MB') ?? 256);
+  const requested = Number(envVar('NABLA_CPU_ARENA_MB') ?? 256);
   if (!(requested >= 0)) throw new Error(`NABLA_CPU_ARENA_MB must be a number of MiB`);
   return requested * 2 ** 20;
 }

@@ -5,8 +5,8 @@
  * use them in place), else in recycled ArrayBuffers; small ones are plain typed arrays that the
  * garbage collector frees (cheap to make, and too small for SIMD kernels to matter).
  *
- * A block goes back on dispose() of its last tensor — the engine disposes what it owns, and
- * nb.scope() what the user's code made — or, for tensors nobody disposed, through a
+ * A block goes back on dispose() of its last tensor — by the user, or by the engine for what it
+ * owns and what nobody else can see — or, for tensors nobody disposed, through a
  * FinalizationRegistry once the garbage collector has found the tensor unreachable. Those callbacks
  * run only when the event loop turns, so a synchronous loop that never disposes fills the arena up
  * to its budget; from then on new buffers come from the garbage-collected heap (and plain-TS

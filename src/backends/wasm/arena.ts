@@ -50,7 +50,7 @@ export class Arena {
       const memory = new WebAssembly.Memory({ initial, maximum: MAX_PAGES, shared: true });
       return new Arena(memory, Math.min(budget, MAX_PAGES * PAGE));
     } catch {
-      return null; // e.g. a browser page without cross-origin isolation
+      return null; // the system would not reserve the address space
     }
   }
 
@@ -67,8 +67,7 @@ export class Arena {
     const size = sizeClass(bytes);
     const reused = this.free.get(size)?.pop();
     if (reused !== undefined) return reused;
-    // 16 spare bytes at the end: SIMD loads of a view's last partial vector stay in bounds.
-    const end = this.top + size + 16;
+    const end = this.top + size;
     if (end > this.budget && !overBudget) return null;
     const have = this.memory.buffer.byteLength;
     if (end > have) {

@@ -12,7 +12,7 @@
  * calling thread.
  */
 import { NablaError } from '../../core/errors.js';
-import { optionalNodeModule } from '../../engine/node.js';
+import { envVar, optionalNodeModule } from '../../engine/node.js';
 
 /** Int32 slots per worker: [job, done, ready, args...]. */
 const SLOT = 16;
@@ -42,7 +42,6 @@ for (;;) {
   while (Atomics.load(ctl, base + ${JOB}) === seen && performance.now() < until);
   Atomics.wait(ctl, base + ${JOB}, seen);
   const job = Atomics.load(ctl, base + ${JOB});
-  if (job < 0) break;
   seen = job;
   let done = job;
   try {
@@ -57,8 +56,7 @@ for (;;) {
 
 /** NABLA_NUM_THREADS, else every core the runtime reports. */
 export function threadCount(): number {
-  const requested = (globalThis as { process?: { env?: Record<string, string | undefined> } })
-    .process?.env?.['NABLA_NUM_THREADS'];
+  const requested = envVar('NABLA_NUM_THREADS');
   if (requested !== undefined) {
     const n = Number(requested);
     if (!Number.isInteger(n) || n < 1) {
