@@ -127,13 +127,27 @@ describe('SIMD matmul matches the reference kernel', () => {
     );
   });
 
-  test('NABLA_NUM_THREADS must be a whole number', () => {
+  test('bad NABLA_* settings are refused with the value named', () => {
     const script = "import('./dist/src/index.js').catch((e) => console.log(e.message))";
-    const output = execFileSync(process.execPath, ['-e', script], {
-      encoding: 'utf8',
-      env: { ...process.env, NABLA_NUM_THREADS: 'many' },
-    });
-    assert.match(output, /NABLA_NUM_THREADS must be a whole number ≥ 1, got 'many'/);
+    const start = (name: string, value: string): string =>
+      execFileSync(process.execPath, ['-e', script], {
+        encoding: 'utf8',
+        env: { ...process.env, [name]: value },
+      });
+    assert.match(
+      start('NABLA_NUM_THREADS', 'many'),
+      /NABLA_NUM_THREADS must be a whole number ≥ 1, got 'many'/,
+    );
+    assert.match(start('NABLA_NUM_THREADS', '0'), /got '0'/);
+    assert.match(
+      start('NABLA_CPU_ARENA_MB', 'lots'),
+      /NABLA_CPU_ARENA_MB must be a number of MiB ≥ 0, got 'lots'/,
+    );
+    assert.match(start('NABLA_CPU_ARENA_MB', '-1'), /got '-1'/);
+    assert.match(
+      start('NABLA_CPU_KERNELS', 'gpu'),
+      /NABLA_CPU_KERNELS must be 'js' or 'wasm', got 'gpu'/,
+    );
   });
 
   test('NABLA_CPU_KERNELS=js switches to the plain-TS kernels', () => {

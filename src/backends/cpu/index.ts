@@ -21,6 +21,7 @@ import { threadCount } from '../wasm/threads.js';
 import { simdExpressible, WasmElementwise } from '../wasm/elementwise.js';
 import { FOLDS, reduceKernel } from './reduce.js';
 import { envVar } from '../../engine/node.js';
+import { NablaError } from '../../core/errors.js';
 
 /** Each elementwise primitive as one JS expression over its operands a, b (c). */
 const EXPRESSIONS: Record<UnaryName | BinaryName, string> = {
@@ -57,10 +58,12 @@ const WHERE = '(a ? b : c)';
  */
 function chooseKernels(): 'js' | 'wasm' {
   const requested = envVar('NABLA_CPU_KERNELS');
+  if (requested !== undefined && requested !== 'js' && requested !== 'wasm')
+    throw new NablaError(`NABLA_CPU_KERNELS must be 'js' or 'wasm', got '${requested}'`);
   if (requested === 'js') return 'js';
   if (WebAssembly.validate(gemmModuleBytes())) return 'wasm';
   if (requested === 'wasm')
-    throw new Error('NABLA_CPU_KERNELS=wasm, but this runtime has no WebAssembly SIMD');
+    throw new NablaError('NABLA_CPU_KERNELS=wasm, but this runtime has no WebAssembly SIMD');
   return 'js';
 }
 
@@ -69,9 +72,13 @@ const useWasm = cpuKernels === 'wasm';
 
 /** NABLA_CPU_ARENA_MB: how large the WebAssembly arena may grow (default 256 MiB). */
 function arenaBudget(): number {
-  const requested = Number(envVar('NABLA_CPU_ARENA_MB') ?? 256);
-  if (!(requested >= 0)) throw new Error(`NABLA_CPU_ARENA_MB must be a number of MiB`);
-  return requested * 2 ** 20;
+  const requested = envVar('NABLA_CPU_ARENA_MB');
+  if (requested === undefined) return 256 * 2 ** 20;
+  const mib = Number(requested);
+  if (requested.trim() === '' || !(mib >= 0)) {
+    throw new NablaError(`NABLA_CPU_ARENA_MB must be a number of MiB ≥ 0, got '${requested}'`);
+  }
+  return mib * 2 ** 20;
 }
 
 const arena = useWasm ? Arena.create(arenaBudget()) : null;
