@@ -75,17 +75,18 @@ export abstract class Optimizer {
           slot.step.copy_(count);
           step = count.isSymbolic ? count : count.item();
         }
-        if (this.fusedStep(p, grad, slot)) return;
         const previous = { ...slot.tensors };
-        // Everything the rule creates is freed on return, except the new state it hands back.
-        const { state } = scoped(
-          () => {
-            const result = this.update(p, grad, slot.tensors, step);
-            p.copy_(result.param);
-            return result;
-          },
-          (result) => Object.values(result.state).filter((t) => !t.isSymbolic),
-        );
+        const state =
+          this.fusedStep(p, grad, slot) ??
+          // Everything the rule creates is freed on return, except the new state it hands back.
+          scoped(
+            () => {
+              const result = this.update(p, grad, slot.tensors, step);
+              p.copy_(result.param);
+              return result;
+            },
+            (result) => Object.values(result.state).filter((t) => !t.isSymbolic),
+          ).state;
         for (const [name, value] of Object.entries(state)) {
           if (value.isSymbolic)
             previous[name]!.copy_(value); // replayed by nb.jit
@@ -105,10 +106,11 @@ export abstract class Optimizer {
   /**
    * The update of a large parameter as one compiled graph (nb.jit of the same rule), whose fused
    * elementwise chains read and write each tensor once instead of once per op: Adam's dozen ops
-   * become three kernels. Returns false where the op-by-op update runs instead.
+   * become three kernels. Updates `p` and returns the new state, or returns null where the
+   * op-by-op update runs instead.
    */
-  private fusedStep(p: Tensor, grad: Tensor, slot: Slot): boolean {
-    if (p.size < FUSED_MIN_SIZE || grad.isSymbolic || p.isSymbolic) return false;
+  private fusedStep(p: Tensor, grad: Tensor, slot: Slot): RuleState | null {
+    if (p.size < FUSED_MIN_SIZE || grad.isSymbolic || p.isSymbolic) return null;
     if (this.lr !== this.fusedLr) {
       this.fused.clear(); // the learning rate is a constant of the compiled graphs
       this.fusedLr = this.lr;
@@ -124,15 +126,10 @@ export abstract class Optimizer {
       });
       this.fused.set(key, update);
     }
-    const previous = names.map((name) => slot.tensors[name]!);
-    const [param, ...state] = update(p, grad, slot.step, ...previous);
+    const [param, ...state] = update(p, grad, slot.step, ...names.map((n) => slot.tensors[n]!));
     p.copy_(param!);
     if (param !== p) param!.dispose();
-    names.forEach((name, i) => {
-      slot.tensors[name] = state[i]!;
-      if (state[i] !== previous[i]) previous[i]!.dispose();
-    });
-    return true;
+    return Object.fromEntries(names.map((name, i) => [name, state[i]!]));
   }
 
   protected abstract update(
