@@ -203,8 +203,9 @@ export class WasmElementwise {
       out.shape,
       views.map((v) => broadcastStrides(v, out.shape)),
     );
+    // One or two merged dimensions, the output walking the last (0-d outputs stop here too).
     if (shape.length > 2 || strides[0]![shape.length - 1] !== 1) return false;
-    const length = shape[shape.length - 1] ?? 1;
+    const length = shape[shape.length - 1]!;
     const rows = shape.length === 2 ? shape[0]! : 1;
     if (rows > 1 && strides[0]![0] !== length) return false; // the output must be dense
     const args = [out.buffer.byteOffset + 4 * out.offset];
@@ -213,7 +214,7 @@ export class WasmElementwise {
     for (let k = 0; k < inputs.length; k++) {
       const v = inputs[k]!;
       const s = strides[k + 1]!;
-      const inner = shape.length === 0 ? 0 : s[shape.length - 1]!;
+      const inner = s[shape.length - 1]!;
       const inArena = this.arena.owns(v.buffer);
       let layout: Layout;
       if (inner === 0 && rows === 1) {
