@@ -105,7 +105,39 @@ function gemm(
   }
 }
 
+/** Below this many multiply-adds, packing panels costs more than it saves. */
+const DIRECT_MAX_MACS = 1024;
+
+/**
+ * A small 2-D product straight from the strided inputs. Each sum runs over k in the same order and
+ * in float64, as the packed kernel's, so the two give the same floats.
+ */
+function direct(out: View, a: View, b: View): void {
+  const [M, N] = out.shape as [number, number];
+  const K = a.shape[1]!;
+  const [sam, sak] = a.strides as [number, number];
+  const [sbk, sbn] = b.strides as [number, number];
+  const A = a.buffer,
+    B = b.buffer,
+    C = out.buffer;
+  let at = out.offset;
+  for (let i = 0; i < M; i++) {
+    const row = a.offset + i * sam;
+    for (let j = 0; j < N; j++) {
+      let sum = 0;
+      for (let k = 0, pa = row, pb = b.offset + j * sbn; k < K; k++, pa += sak, pb += sbk) {
+        sum += A[pa]! * B[pb]!;
+      }
+      C[at++] = sum;
+    }
+  }
+}
+
 export function matmul(out: View, [a, b]: readonly View[]): void {
+  if (out.shape.length === 2 && a!.shape.length === 2 && b!.shape.length === 2) {
+    const [M, N] = out.shape as [number, number];
+    if (M * N * a!.shape[1]! <= DIRECT_MAX_MACS) return direct(out, a!, b!);
+  }
   const { M, N, K, aBatch, bBatch, sam, sak, sbk, sbn } = matmulLayout(out, a!, b!);
   const padded = (rows: number): number => Math.ceil(rows / TILE) * TILE * K;
   const aPacked = new Float64Array(padded(M));
