@@ -131,6 +131,7 @@ export function fuseElementwise(plan: Plan): Plan {
         kernel(out, values);
         return out;
       },
+      fill: kernel,
     });
   }
   return { ...plan, steps: steps.reverse() };

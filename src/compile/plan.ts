@@ -13,6 +13,12 @@ export interface Step {
   readonly output: Tensor;
   /** Computes the output's value from the inputs' values. */
   readonly run: (inputs: readonly Tensor[]) => Tensor;
+  /**
+   * For steps that are one kernel: computes the output's value into `out` (contiguous, of the
+   * output's shape and dtype), so that a replay can give it a buffer once. Absent for views and
+   * custom ops.
+   */
+  readonly fill?: (out: Tensor, inputs: readonly Tensor[]) => void;
   /** For dumps: the op, or the ops a fused step stands for. */
   readonly label: string;
   /** The graph node it came from (absent for fused steps). */

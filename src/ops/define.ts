@@ -8,6 +8,7 @@ import { isFloat, type DType } from '../core/dtype.js';
 import { opError } from '../core/errors.js';
 import type { Shape } from '../core/shape.js';
 import type { PrimitiveAttrs, PrimitiveName } from '../backends/primitives.js';
+import type { Backend } from '../backends/backend.js';
 import { isGradEnabled, withGradMode } from '../engine/grad-mode.js';
 import { activeTrace } from '../engine/trace.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -142,17 +143,19 @@ function checkInputs(op: AnyOp, inputs: readonly Tensor[]): void {
   }
 }
 
+type BoundKernel = (out: Tensor, inputs: readonly Tensor[], attrs: unknown) => void;
+
+/** The kernel `backend` runs for `op`. */
+export function kernelOf(op: KernelOp<PrimitiveName>, backend: Backend): BoundKernel {
+  return backend.kernels[op.name] as BoundKernel;
+}
+
 function execute(op: AnyOp, inputs: readonly Tensor[], attrs: unknown): Tensor {
   switch (op.kind) {
     case 'kernel': {
       const meta = op.infer(inputs, attrs as never);
       const out = Tensor.empty(meta.shape, meta.dtype, inputs[0]!.backend);
-      const kernel = out.backend.kernels[op.name] as (
-        o: Tensor,
-        i: readonly Tensor[],
-        a: unknown,
-      ) => void;
-      kernel(out, inputs, attrs);
+      kernelOf(op, out.backend)(out, inputs, attrs);
       return out;
     }
     case 'view': {

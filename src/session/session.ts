@@ -9,8 +9,10 @@ import { leavesOf, mapLeaves } from '../core/structure.js';
 import { noGrad } from '../engine/grad-mode.js';
 import { getDefaultGraph, type Graph } from '../graph/graph.js';
 import { Operation, Variable } from '../graph/variable.js';
-import { prune, withLiveness, type ExecutablePlan } from '../compile/plan.js';
-import { runOp } from '../ops/define.js';
+import { prune, withLiveness, type ExecutablePlan, type Step } from '../compile/plan.js';
+import { executePlan, Replay } from '../compile/replay.js';
+import { kernelOf, runOp } from '../ops/define.js';
+import type { Shape } from '../core/shape.js';
 import { optimize, type PassName } from '../compile/passes.js';
 import { tensor, type TensorData } from '../tensor/create.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -76,6 +78,9 @@ const idOf = (t: Tensor): number => {
 export class Session {
   private readonly variables = new Map<Variable, Tensor>();
   private readonly plans = new Map<string, ExecutablePlan>();
+  private readonly replays = new Map<ExecutablePlan, Replay>();
+  /** The graph version the cached plans were made for: a change to the graph retires them. */
+  private plannedVersion = -1;
   private readonly passes: readonly PassName[] | undefined;
 
   constructor(
@@ -191,7 +196,11 @@ export class Session {
   }
 
   private plan(targets: readonly Tensor[], feeds: Map<Tensor, Tensor>): ExecutablePlan {
-    let key = `${this.graph.version}|`;
+    if (this.graph.version !== this.plannedVersion) {
+      this.dropPlans();
+      this.plannedVersion = this.graph.version;
+    }
+    let key = '';
     for (const t of targets) key += `${idOf(t)},`;
     for (const [p, v] of feeds) key += `|${idOf(p)}:${v.shape.join('x')}`;
     let plan = this.plans.get(key);
@@ -205,13 +214,18 @@ export class Session {
           );
         }
       }
-      const steps = nodes.map((node) => ({
-        inputs: node.inputs,
-        output: node.output,
-        node,
-        label: node.name,
-        run: (xs: readonly Tensor[]) => runOp(node.op, xs, node.attrs),
-      }));
+      const steps = nodes.map((node): Step => {
+        const { op, attrs } = node;
+        const kernel = op.kind === 'kernel' ? kernelOf(op, node.output.backend) : null;
+        return {
+          inputs: node.inputs,
+          output: node.output,
+          node,
+          label: node.name,
+          run: (xs) => runOp(op, xs, attrs),
+          ...(kernel && { fill: (out, xs) => kernel(out, xs, attrs) }),
+        };
+      });
       plan = withLiveness(
         optimize({ graph: this.graph, leaves, steps, keep: new Set(targets) }, this.passes),
       );
@@ -220,29 +234,43 @@ export class Session {
     return plan;
   }
 
+  /** Runs a plan: replayed once a first run has shown its shapes (see compile/replay.ts). */
   private execute(plan: ExecutablePlan, feeds: Map<Tensor, Tensor>): Map<Tensor, Tensor> {
-    const values = new Map<Tensor, Tensor>();
+    const leafValues = new Map<Tensor, Tensor>();
     for (const [t, leaf] of plan.leaves) {
-      if (leaf.kind === 'placeholder') values.set(t, feeds.get(t)!);
-      else if (leaf.kind === 'constant') values.set(t, leaf.value);
-      else values.set(t, this.variableValue(t as Variable));
+      let value: Tensor;
+      if (leaf.kind === 'placeholder') value = feeds.get(t)!;
+      else if (leaf.kind === 'constant') value = leaf.value;
+      else value = this.variableValue(t as Variable);
+      if (value.isDisposed)
+        throw opError(
+          'Session.run',
+          `the value of '${leaf.name}' was disposed and can no longer be used`,
+        );
+      leafValues.set(t, value);
     }
-    const { steps, frees } = plan;
-    for (let i = 0; i < steps.length; i++) {
-      const step = steps[i]!;
-      values.set(step.output, step.run(step.inputs.map((t) => values.get(t)!)));
-      // Buffer reuse: an intermediate value dies after its last reader (views keep their storage).
-      for (const t of frees[i]!) {
-        values.get(t)!.dispose();
-        values.delete(t);
-      }
-    }
+    const replay = this.replays.get(plan);
+    // A custom op's forward running this plan again, inside its own run: no shared buffers.
+    if (replay && !replay.available) return executePlan(plan, leafValues);
+    if (replay?.fits(leafValues)) return replay.run(leafValues);
+    const shapes = new Map<Tensor, Shape>();
+    const values = executePlan(plan, leafValues, (step, value) =>
+      shapes.set(step.output, value.shape),
+    );
+    replay?.dispose();
+    this.replays.set(plan, new Replay(plan, leafValues, shapes));
     return values;
   }
 
-  /** Drops the session's variable values. */
+  /** Drops the session's variable values and the buffers its plans hold. */
   close(): void {
     this.variables.clear();
+    this.dropPlans();
+  }
+
+  private dropPlans(): void {
     this.plans.clear();
+    for (const replay of this.replays.values()) replay.dispose();
+    this.replays.clear();
   }
 }

@@ -1,0 +1,257 @@
+/**
+ * Running a plan. The first run of a plan goes step by step through the op dispatch (shapes
+ * inferred, outputs allocated, intermediates freed after their last reader); it also shows every
+ * value's shape, and from then on the plan is replayed:
+ * - each kernel step computes into a buffer allocated once, when the replay is prepared; values
+ *   whose lifetimes do not overlap share a buffer (same dtype and size);
+ * - views of those buffers (and of constants) are made once;
+ * - a run only calls kernels. Values handed out (fetched or assigned) are the exception: the caller
+ *   keeps them, so each run computes them into fresh tensors, and views of fed values are remade.
+ * Steps that are not one kernel (custom ops, views that must copy) run through dispatch as before.
+ */
+import { contiguousStrides, shapesEqual, type Shape } from '../core/shape.js';
+import type { DType } from '../core/dtype.js';
+import { pin } from '../engine/scope.js';
+import { Tensor } from '../tensor/tensor.js';
+import type { Backend } from '../backends/backend.js';
+import type { ExecutablePlan, Step } from './plan.js';
+
+/**
+ * Runs every step through dispatch, freeing each intermediate after its last reader. Returns the
+ * leaves' and kept values; `observe` sees every step's value as it is made.
+ */
+export function executePlan(
+  plan: ExecutablePlan,
+  leafValues: ReadonlyMap<Tensor, Tensor>,
+  observe?: (step: Step, value: Tensor) => void,
+): Map<Tensor, Tensor> {
+  const values = new Map(leafValues);
+  const { steps, frees } = plan;
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i]!;
+    const value = step.run(step.inputs.map((t) => values.get(t)!));
+    observe?.(step, value);
+    values.set(step.output, value);
+    // Buffer reuse: an intermediate value dies after its last reader (views keep their storage).
+    for (const t of frees[i]!) {
+      values.get(t)!.dispose();
+      values.delete(t);
+    }
+  }
+  return values;
+}
+
+/**
+ * How a replay computes a step: `into` its own buffer, into a `fresh` tensor (handed out),
+ * through `dispatch`, or not at all (a `view` made when the replay was prepared).
+ */
+type Mode = 'into' | 'fresh' | 'dispatch' | 'view';
+
+interface ReplayStep {
+  readonly step: Step;
+  mode: Mode;
+  /** Slots of the inputs, and the array handed to the kernel (refilled each run). */
+  readonly inputs: readonly number[];
+  readonly args: Tensor[];
+  readonly output: number;
+  /** The output's shape, dtype and device, as the first run showed them. */
+  readonly shape: Shape;
+  readonly dtype: DType;
+  readonly backend: Backend;
+  /** Slots of values made this run that die after this step. */
+  frees: number[];
+}
+
+export class Replay {
+  /** Each value's slot: leaves first, then step outputs. */
+  private readonly slots = new Map<Tensor, number>();
+  /** Slot contents: fixed values (constants, buffers, views) stay; values of a run are cleared. */
+  private readonly values: (Tensor | undefined)[] = [];
+  private readonly steps: ReplayStep[] = [];
+  /** Leaves with a new value every run (placeholders, variables), with the shape prepared for. */
+  private readonly fedLeaves: { tensor: Tensor; slot: number; shape: Shape; dtype: DType }[] = [];
+  /** Buffers allocated for this replay, freed by dispose(). */
+  private readonly owned: Tensor[] = [];
+  private running = false;
+
+  /**
+   * Prepares `plan` for the shapes of a first run: `leafValues` are that run's leaf values and
+   * `shapes` the shape of every step's value.
+   */
+  constructor(
+    private readonly plan: ExecutablePlan,
+    leafValues: ReadonlyMap<Tensor, Tensor>,
+    shapes: ReadonlyMap<Tensor, Shape>,
+  ) {
+    const slotOf = (t: Tensor): number => {
+      let slot = this.slots.get(t);
+      if (slot === undefined) this.slots.set(t, (slot = this.slots.size));
+      return slot;
+    };
+    for (const [t, leaf] of plan.leaves) {
+      const value = leafValues.get(t)!;
+      if (leaf.kind === 'constant') this.values[slotOf(t)] = value;
+      else this.fedLeaves.push({ tensor: t, slot: slotOf(t), shape: value.shape, dtype: t.dtype });
+    }
+    const fresh = this.handedOut();
+    for (const step of plan.steps) {
+      this.steps.push({
+        step,
+        mode: step.fill ? (fresh.has(step.output) ? 'fresh' : 'into') : 'dispatch',
+        inputs: step.inputs.map(slotOf),
+        args: step.inputs.map(() => undefined as unknown as Tensor),
+        output: slotOf(step.output),
+        shape: shapes.get(step.output)!,
+        dtype: step.output.dtype,
+        backend: step.output.backend,
+        frees: [],
+      });
+    }
+    this.allocate(fresh);
+    this.planFrees();
+  }
+
+  /**
+   * Values that leave the run, and what they are views of: those must be fresh tensors every run,
+   * never this replay's reused buffers.
+   */
+  private handedOut(): Set<Tensor> {
+    const fresh = new Set(this.plan.keep);
+    for (const step of [...this.plan.steps].reverse()) {
+      if (step.node?.op.kind === 'view' && fresh.has(step.output)) fresh.add(step.inputs[0]!);
+    }
+    return fresh;
+  }
+
+  /**
+   * Gives each `into` step a buffer and makes the views of fixed values, in step order; a buffer is
+   * free for a later value once the last reader of its value (or of a view of it) has run.
+   */
+  private allocate(fresh: ReadonlySet<Tensor>): void {
+    const lastUse = new Map<number, number>();
+    this.steps.forEach((s, i) => s.inputs.forEach((slot) => lastUse.set(slot, i)));
+    /** The buffer each fixed value lives in (absent for constants: those are never reused). */
+    const rootOf = new Map<number, Tensor>();
+    const live = new Map<Tensor, number>();
+    const spare = new Map<string, Tensor[]>();
+    this.steps.forEach((s, i) => {
+      if (s.mode === 'into') {
+        const key = `${s.dtype}:${s.shape.reduce((a, b) => a * b, 1)}`;
+        let buffer = spare.get(key)?.pop();
+        if (!buffer) {
+          buffer = Tensor.empty(s.shape, s.dtype, s.backend);
+          pin(buffer); // it outlives any scope the first run happens in
+          this.owned.push(buffer);
+        }
+        this.values[s.output] = this.fixed(
+          buffer.view(s.shape, contiguousStrides(s.shape), 0, s.dtype),
+        );
+        rootOf.set(s.output, buffer);
+        live.set(buffer, Math.max(live.get(buffer) ?? i, lastUse.get(s.output) ?? i));
+      } else if (this.isFixedView(s, fresh)) {
+        s.mode = 'view';
+        this.values[s.output] = this.fixed(s.step.run(s.inputs.map((slot) => this.values[slot]!)));
+        const root = rootOf.get(s.inputs[0]!);
+        if (root) {
+          rootOf.set(s.output, root);
+          live.set(root, Math.max(live.get(root)!, lastUse.get(s.output) ?? i));
+        }
+      }
+      for (const [buffer, until] of live) {
+        if (until > i) continue;
+        live.delete(buffer);
+        const key = `${buffer.dtype}:${buffer.size}`;
+        spare.set(key, [...(spare.get(key) ?? []), buffer]);
+      }
+    });
+  }
+
+  /** A view step over values that are the same every run, that needs no copy: made once. */
+  private isFixedView(s: ReplayStep, fresh: ReadonlySet<Tensor>): boolean {
+    const op = s.step.node?.op;
+    if (op?.kind !== 'view' || fresh.has(s.step.output)) return false;
+    if (!s.inputs.every((slot) => this.values[slot])) return false;
+    const input = this.values[s.inputs[0]!]!;
+    return op.layout(input, s.step.node!.attrs, { shape: s.shape, dtype: s.dtype }) !== null;
+  }
+
+  private fixed(t: Tensor): Tensor {
+    pin(t);
+    this.owned.push(t);
+    return t;
+  }
+
+  /** Values a run makes (fresh or dispatched, not kept) are disposed after their last reader. */
+  private planFrees(): void {
+    const lastUse = new Map<number, ReplayStep>();
+    for (const s of this.steps) for (const slot of s.inputs) lastUse.set(slot, s);
+    const kept = new Set([...this.plan.keep].map((t) => this.slots.get(t)));
+    for (const s of this.steps) {
+      const made = s.mode === 'fresh' || s.mode === 'dispatch';
+      if (made && !kept.has(s.output)) lastUse.get(s.output)?.frees.push(s.output);
+    }
+  }
+
+  /** Whether fed values have the shapes this replay was prepared for. */
+  fits(leafValues: ReadonlyMap<Tensor, Tensor>): boolean {
+    return this.fedLeaves.every((l) => {
+      const value = leafValues.get(l.tensor)!;
+      return value.dtype === l.dtype && shapesEqual(value.shape, l.shape);
+    });
+  }
+
+  /** False while a run is under way (a custom op's forward running the same plan again). */
+  get available(): boolean {
+    return !this.running;
+  }
+
+  /** Runs the plan; returns the leaves' and kept values, as executePlan does. */
+  run(leafValues: ReadonlyMap<Tensor, Tensor>): Map<Tensor, Tensor> {
+    const values = this.values;
+    for (const l of this.fedLeaves) values[l.slot] = leafValues.get(l.tensor)!;
+    this.running = true;
+    try {
+      for (const s of this.steps) {
+        const args = s.args;
+        for (let j = 0; j < args.length; j++) args[j] = values[s.inputs[j]!]!;
+        switch (s.mode) {
+          case 'into':
+            s.step.fill!(values[s.output]!, args);
+            break;
+          case 'fresh': {
+            const out = Tensor.empty(s.shape, s.dtype, s.backend);
+            s.step.fill!(out, args);
+            values[s.output] = out;
+            break;
+          }
+          case 'dispatch':
+            values[s.output] = s.step.run(args.slice());
+            break;
+          case 'view':
+            break;
+        }
+        for (const slot of s.frees) {
+          values[slot]!.dispose();
+          values[slot] = undefined;
+        }
+      }
+      const result = new Map<Tensor, Tensor>();
+      for (const t of this.plan.keep) result.set(t, values[this.slots.get(t)!]!);
+      return result;
+    } finally {
+      this.running = false;
+      // A run's values belong to the caller now (or were freed): hold none of them.
+      for (const l of this.fedLeaves) values[l.slot] = undefined;
+      for (const s of this.steps) {
+        if (s.mode === 'fresh' || s.mode === 'dispatch') values[s.output] = undefined;
+        s.args.fill(undefined as unknown as Tensor);
+      }
+    }
+  }
+
+  /** Frees the buffers and views this replay holds. */
+  dispose(): void {
+    for (const t of this.owned) t.dispose();
+    this.owned.length = 0;
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * Replayed plans (src/compile/replay.ts): from the second run on, a plan computes into buffers it
+ * allocated once and shares between values. Every run must still give what eager mode gives, and
+ * nothing handed out may change when the next run reuses those buffers.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import * as tf1 from '../src/tf1.js';
+import * as nb from '../src/index.js';
+
+/** A chain whose intermediates have equal sizes and short lives, so that they share buffers. */
+function chain(x: nb.Tensor, w: nb.Tensor): nb.Tensor {
+  const a = nb.tanh(nb.matmul(x, w));
+  const centred = nb.sub(a, nb.mean(a, 1, true));
+  const b = nb.exp(nb.matmul(centred, nb.transpose(w, 0, 1)));
+  return nb.sum(nb.mul(b, x), 0);
+}
+
+describe('replayed plans', () => {
+  test('every run of a session gives the eager values for its feeds', () => {
+    nb.manualSeed(3);
+    const w = nb.randn([4, 4], { dtype: 'float64' });
+    const g = new tf1.Graph();
+    const X = tf1.placeholder('float64', [null, 4], 'X', g);
+    const y = chain(X, w);
+    const sess = new tf1.Session(g);
+    for (let run = 0; run < 4; run++) {
+      const x = nb.randn([4, 4], { dtype: 'float64' });
+      assert.deepEqual(sess.run(y, new Map([[X, x]])).toArray(), chain(x, w).toArray());
+    }
+  });
+
+  test('fetched values stay as they were after later runs, views of intermediates included', () => {
+    const g = new tf1.Graph();
+    const X = tf1.placeholder('float32', [2, 3], 'X', g);
+    const h = tf1.mul(tf1.matmul(X, tf1.ones([3, 3])), 2);
+    const fetches = [tf1.transpose(h, 0, 1), tf1.reshape(tf1.add(h, 1), [6])] as const;
+    const sess = new tf1.Session(g);
+    const results = [1, 2, 3].map((v) => sess.run(fetches, new Map([[X, nb.full([2, 3], v)]])));
+    results.forEach(([t, r], i) => {
+      const v = 6 * (i + 1);
+      assert.deepEqual(t!.toArray(), [
+        [v, v],
+        [v, v],
+        [v, v],
+      ]);
+      assert.deepEqual(r!.toArray(), Array(6).fill(v + 1));
+    });
+  });
+
+  test('jitted outputs stay valid after later calls', () => {
+    const f = nb.jit((x: nb.Tensor) => x.mul(2).add(1).sum(1, true).transpose(0, 1));
+    const outs = [1, 2, 3].map((v) => f(nb.full([2, 4], v)));
+    outs.forEach((o, i) => assert.deepEqual(o.toArray(), [[8 * (i + 1) + 4, 8 * (i + 1) + 4]]));
+  });
+
+  test('a constant disposed after the first run is reported, not read', () => {
+    const c = nb.ones([3]);
+    const f = nb.jit((x: nb.Tensor) => x.add(c).mul(c));
+    f(nb.ones([3]));
+    f(nb.ones([3]));
+    c.dispose();
+    assert.throws(() => f(nb.ones([3])), /Session\.run: the value of 'Const' was disposed/);
+  });
+
+  test('a custom op that runs the same plan inside a run does not share its buffers', () => {
+    const g = new tf1.Graph();
+    const X = tf1.placeholder('float32', [3], 'X', g);
+    let depth = 0;
+    const sess = new tf1.Session(g);
+    const inner = nb.customOp({
+      name: 'TestReentrant',
+      forward: (x) => {
+        if (depth > 0) return x.mul(1);
+        depth++;
+        try {
+          return sess.run(y, new Map([[X, x]]));
+        } finally {
+          depth--;
+        }
+      },
+      infer: ([x]) => ({ shape: x!.shape, dtype: x!.dtype }),
+      backward: (_, dy) => [dy],
+    });
+    const y = tf1.mul(tf1.add(inner(X), X), 2);
+    // Inside, inner(x) = x and so y = 4x; outside, inner(x) = 4x and y = 10x, on every run.
+    for (const v of [1, 2, 3]) {
+      assert.deepEqual(
+        sess.run(y, new Map([[X, nb.full([3], v)]])).toArray(),
+        Array(3).fill(10 * v),
+      );
+    }
+  });
+});
