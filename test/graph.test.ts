@@ -41,10 +41,28 @@ function runCase(c: OpCase, dtype: 'float32' | 'float64', passes: readonly tf1.P
   });
   const grads = golden.grads ? tf1.gradients(out, differentiable, [cotangent]) : [];
   const sess = new tf1.Session(graph, { passes });
-  const fetched = sess.run([out, ...grads.map((g) => g ?? out)], feeds);
+  // The first run goes op by op; the second replays the plan in buffers it keeps (compile/replay).
+  for (const run of ['first run', 'replay'])
+    checkRun(
+      c,
+      dtype,
+      `${dtype} ${run}`,
+      sess.run([out, ...grads.map((g) => g ?? out)], feeds),
+      grads,
+    );
+}
+
+function checkRun(
+  c: OpCase,
+  dtype: 'float32' | 'float64',
+  label: string,
+  fetched: readonly tf1.Tensor[],
+  grads: readonly (tf1.Tensor | null)[],
+): void {
+  const golden = goldens.cases[c.id]![dtype];
   const tol = TOLERANCE[dtype];
   assert.deepEqual(fetched[0]!.shape, golden.shape);
-  assertClose(fetched[0]!.dataSync(), golden.out, tol.out, tol.out / 10, `${dtype} output`);
+  assertClose(fetched[0]!.dataSync(), golden.out, tol.out, tol.out / 10, `${label} output`);
   grads.forEach((g, k) => {
     const expected = golden.grads![k]!;
     if (!g)
@@ -57,7 +75,7 @@ function runCase(c: OpCase, dtype: 'float32' | 'float64', passes: readonly tf1.P
       expected,
       tol.grad,
       tol.grad / 10,
-      `${dtype} gradient ${k}`,
+      `${label} gradient ${k}`,
     );
   });
 }
