@@ -92,3 +92,38 @@ describe('replayed plans', () => {
     }
   });
 });
+
+describe('inlining', () => {
+  const softplus = (x: nb.Tensor): nb.Tensor => x.exp().add(1).log();
+  const make = (inline: boolean, counter: { calls: number }) =>
+    nb.customOp({
+      name: inline ? 'TestInlineSoftplus' : 'TestOpaqueSoftplus',
+      forward: (x) => {
+        counter.calls++;
+        return softplus(x);
+      },
+      backward: ({ inputs: [x] }, dy) => [dy.mul(x!.sigmoid())],
+      infer: ([x]) => x!,
+      inline,
+    });
+
+  test('a custom op declared inline runs as its ops: traced once, same values and gradients', () => {
+    for (const inline of [true, false]) {
+      const counter = { calls: 0 };
+      const op = make(inline, counter);
+      const g = new tf1.Graph();
+      const X = tf1.placeholder('float64', [3], 'X', g);
+      const y = op(X);
+      const [dx] = tf1.gradients(tf1.sum(tf1.mul(y, y)), [X]);
+      const sess = new tf1.Session(g);
+      for (const v of [-1, 0.5, 2]) {
+        const x = nb.tensor([v, v + 1, v - 3], { dtype: 'float64' });
+        const [got, grad] = sess.run([y, dx!], new Map([[X, x]]));
+        assert.deepEqual(got.toArray(), softplus(x).toArray());
+        assert.deepEqual(grad.toArray(), softplus(x).mul(2).mul(x.sigmoid()).toArray());
+      }
+      // Inlined, the forward was traced once into the plan; opaque, it ran on every run.
+      assert.equal(counter.calls, inline ? 1 : 3, `inline: ${inline}`);
+    }
+  });
+});

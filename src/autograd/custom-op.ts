@@ -14,6 +14,12 @@ export interface CustomOpSpec {
   backward: (op: OpContext<undefined>, dy: Tensor) => readonly (Tensor | null | undefined)[];
   /** The output's shape and dtype from the inputs': lets the op be a node of a tf1 graph too. */
   infer?: (inputs: readonly TensorMeta[]) => TensorMeta;
+  /**
+   * Declares that `forward` only composes nabla ops and has no side effects (no reads of values,
+   * no counters): graphs and nb.jit then run it as those ops, fused with their neighbours, instead
+   * of as one opaque step. Its gradient is still `backward`.
+   */
+  inline?: boolean;
 }
 
 /**
@@ -35,6 +41,7 @@ export function customOp(spec: CustomOpSpec): (...inputs: Tensor[]) => Tensor {
     forward: (inputs) => spec.forward(...inputs),
     vjp: spec.backward,
     ...(spec.infer && { infer: spec.infer }),
+    ...(spec.inline && { inline: true }),
   });
   return (...inputs) => bind(op, inputs, undefined);
 }

@@ -1,5 +1,6 @@
 /**
  * Graph passes over a plan (dead code is already gone: plans are pruned to the fetches):
+ * - inline: custom ops declared `inline` become the ops of their forward (compile/inline.ts);
  * - cse: a step with the same op, inputs and attributes as an earlier one reuses its value;
  * - fusion: chains of elementwise steps whose intermediate values have no other reader become one
  *   generated kernel (sigmoid(matmul(x, w) + b) → matmul + one kernel);
@@ -13,12 +14,14 @@ import type { FusedExpr } from '../backends/backend.js';
 import type { TapeNode } from '../ops/define.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Plan, Step } from './plan.js';
+import { inlineFunctionOps } from './inline.js';
 
-export type PassName = 'cse' | 'fusion';
-export const ALL_PASSES: readonly PassName[] = ['cse', 'fusion'];
+export type PassName = 'inline' | 'cse' | 'fusion';
+export const ALL_PASSES: readonly PassName[] = ['inline', 'cse', 'fusion'];
 
 export function optimize(plan: Plan, passes: readonly PassName[] = ALL_PASSES): Plan {
   let result = plan;
+  if (passes.includes('inline')) result = inlineFunctionOps(result);
   if (passes.includes('cse')) result = eliminateCommonSubexpressions(result);
   if (passes.includes('fusion')) result = fuseElementwise(result);
   return result;

@@ -3,7 +3,7 @@
  * the graph by pruning to what the fetches need (dead-code removal), then rewritten by the passes.
  */
 import type { Leaf, Graph } from '../graph/graph.js';
-import type { TapeNode } from '../ops/define.js';
+import { kernelOf, runOp, type TapeNode } from '../ops/define.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 export interface Step {
@@ -69,4 +69,18 @@ export function prune(
     stack.push(...node.inputs);
   }
   return { nodes: graph.nodes.filter((n) => needed.has(n)), leaves };
+}
+
+/** The step that runs `node`; `output` replaces the node's own output (inlining renames it). */
+export function stepOf(node: TapeNode, inputs = node.inputs, output = node.output): Step {
+  const { op, attrs } = node;
+  const kernel = op.kind === 'kernel' ? kernelOf(op, node.output.backend) : null;
+  return {
+    inputs,
+    output,
+    node,
+    label: node.name,
+    run: (xs) => runOp(op, xs, attrs),
+    ...(kernel && { fill: (out, xs) => kernel(out, xs, attrs) }),
+  };
 }

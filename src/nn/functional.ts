@@ -58,6 +58,7 @@ const binaryCrossEntropy = customOp({
   forward: (p, y) =>
     ops.neg(ops.add(ops.mul(y, clampedLog(p)), ops.mul(ops.sub(1, y), clampedLog(ops.sub(1, p))))),
   infer: ([p, y]) => ({ shape: broadcastShapes('bce', [p!.shape, y!.shape]), dtype: p!.dtype }),
+  inline: true,
   backward: ({ inputs: [p, y] }, dy) => [
     ops.div(ops.mul(dy, ops.sub(p!, y!)), ops.maximum(ops.mul(p!, ops.sub(1, p!)), 1e-12)),
     ops.mul(dy, ops.sub(clampedLog(ops.sub(1, p!)), clampedLog(p!))),

@@ -75,6 +75,8 @@ export interface FunctionOp<Attrs> extends OpBase<Attrs> {
   forward(inputs: readonly Tensor[], attrs: Attrs): Tensor;
   /** Its shape rule, if it has one: then it can be a node of a graph too. */
   infer?(inputs: readonly TensorMeta[], attrs: Attrs): TensorMeta;
+  /** `forward` only composes nabla ops, with no side effects: a graph may run it as those ops. */
+  readonly inline?: boolean;
 }
 
 // The registry stores ops of every attrs type; each op's own functions keep their precise types.

@@ -9,9 +9,8 @@ import { leavesOf, mapLeaves } from '../core/structure.js';
 import { noGrad } from '../engine/grad-mode.js';
 import { getDefaultGraph, type Graph } from '../graph/graph.js';
 import { Operation, Variable } from '../graph/variable.js';
-import { prune, withLiveness, type ExecutablePlan, type Step } from '../compile/plan.js';
+import { prune, stepOf, withLiveness, type ExecutablePlan } from '../compile/plan.js';
 import { executePlan, Replay } from '../compile/replay.js';
-import { kernelOf, runOp } from '../ops/define.js';
 import type { Shape } from '../core/shape.js';
 import { optimize, type PassName } from '../compile/passes.js';
 import { tensor, type TensorData } from '../tensor/create.js';
@@ -214,18 +213,7 @@ export class Session {
           );
         }
       }
-      const steps = nodes.map((node): Step => {
-        const { op, attrs } = node;
-        const kernel = op.kind === 'kernel' ? kernelOf(op, node.output.backend) : null;
-        return {
-          inputs: node.inputs,
-          output: node.output,
-          node,
-          label: node.name,
-          run: (xs) => runOp(op, xs, attrs),
-          ...(kernel && { fill: (out, xs) => kernel(out, xs, attrs) }),
-        };
-      });
+      const steps = nodes.map((node) => stepOf(node));
       plan = withLiveness(
         optimize({ graph: this.graph, leaves, steps, keep: new Set(targets) }, this.passes),
       );
