@@ -109,18 +109,23 @@ function compile(
  */
 export function collapse(shape: Shape, strides: (readonly number[])[]): [number[], number[][]] {
   const outShape: number[] = [];
-  const outStrides: number[][] = strides.map(() => []);
+  const n = strides.length;
+  const outStrides: number[][] = new Array<number[]>(n);
+  for (let j = 0; j < n; j++) outStrides[j] = [];
   for (let d = 0; d < shape.length; d++) {
     const size = shape[d]!;
     if (size === 1) continue;
     const k = outShape.length - 1;
-    const mergeable = k >= 0 && strides.every((s, j) => outStrides[j]![k] === s[d]! * size);
+    let mergeable = k >= 0;
+    for (let j = 0; j < n && mergeable; j++) {
+      mergeable = outStrides[j]![k] === strides[j]![d]! * size;
+    }
     if (mergeable) {
       outShape[k] = outShape[k]! * size;
-      strides.forEach((s, j) => (outStrides[j]![k] = s[d]!));
+      for (let j = 0; j < n; j++) outStrides[j]![k] = strides[j]![d]!;
     } else {
       outShape.push(size);
-      strides.forEach((s, j) => outStrides[j]!.push(s[d]!));
+      for (let j = 0; j < n; j++) outStrides[j]!.push(strides[j]![d]!);
     }
   }
   return [outShape, outStrides];
@@ -139,9 +144,11 @@ export function restride(
 /** Strides of `view` broadcast to `shape` (0 along broadcast dimensions). */
 export function broadcastStrides(view: Operand, shape: Shape): number[] {
   const lead = shape.length - view.shape.length;
-  return shape.map((d, i) =>
-    i < lead || view.shape[i - lead] !== d ? 0 : view.strides[i - lead]!,
-  );
+  const strides = new Array<number>(shape.length);
+  for (let i = 0; i < shape.length; i++) {
+    strides[i] = i < lead || view.shape[i - lead] !== shape[i] ? 0 : view.strides[i - lead]!;
+  }
+  return strides;
 }
 
 export interface ElementwiseKernel {
@@ -163,7 +170,10 @@ export function isDense(v: Operand): boolean {
   return true;
 }
 
-const isOneElement = (shape: Shape): boolean => shape.every((d) => d === 1);
+function isOneElement(shape: Shape): boolean {
+  for (let d = 0; d < shape.length; d++) if (shape[d] !== 1) return false;
+  return true;
+}
 const DTYPE_CODE: Record<DType, number> = { float32: 0, float64: 1, int32: 2, bool: 3 };
 
 /** An elementwise kernel for an expression over the markers $0..$(arity−1). */
@@ -173,37 +183,44 @@ export function elementwiseOfMarkers(value: string, arity: number): ElementwiseK
   /** Strides for the flat case (every operand dense like the output, or one element), by key. */
   const flatStrides = new Map<number, number[][]>();
   return (out, inputs) => {
-    if (out.shape.includes(0)) return;
+    const shape = out.shape;
+    if (shape.includes(0)) return;
+    // Called for every op, on tiny tensors too: plain loops, no closures or spreads.
+    const n = inputs.length + 1;
+    const buffers = new Array<TypedArray>(n);
+    const offsets = new Array<number>(n);
+    buffers[0] = out.buffer;
+    offsets[0] = out.offset;
     let key = DTYPE_CODE[out.dtype];
     let flat = isDense(out);
-    for (const v of inputs) {
+    for (let k = 1; k < n; k++) {
+      const v = inputs[k - 1]!;
       const scalar = isOneElement(v.shape);
       key = key * 8 + DTYPE_CODE[v.dtype] * 2 + (scalar ? 1 : 0);
-      if (flat && !scalar) flat = shapesEqual(v.shape, out.shape) && isDense(v);
+      if (flat && !scalar) flat = shapesEqual(v.shape, shape) && isDense(v);
+      buffers[k] = v.buffer;
+      offsets[k] = v.offset;
     }
     let loop = cache.get(key);
     if (!loop) {
       const scalars = inputs.map((v) => isOneElement(v.shape));
       cache.set(key, (loop = compile(value, arity, scalars, out.dtype === 'float32')));
     }
-    const views = [out, ...inputs];
-    const buffers = views.map((v) => v.buffer);
-    const offsets = views.map((v) => v.offset);
     if (flat) {
       // The common case, without the general dimension merging: one flat loop.
       let strides = flatStrides.get(key);
       if (!strides) {
-        strides = views.map((v) => [v === out || !isOneElement(v.shape) ? 1 : 0]);
+        strides = [out, ...inputs].map((v) => [v === out || !isOneElement(v.shape) ? 1 : 0]);
         flatStrides.set(key, strides);
       }
-      loop([sizeOf(out.shape)], buffers, strides, offsets);
+      loop([sizeOf(shape)], buffers, strides, offsets);
       return;
     }
-    const [shape, strides] = collapse(
-      out.shape,
-      views.map((v) => broadcastStrides(v, out.shape)),
-    );
-    loop(shape, buffers, strides, offsets);
+    const strides = new Array<number[]>(n);
+    strides[0] = broadcastStrides(out, shape);
+    for (let k = 1; k < n; k++) strides[k] = broadcastStrides(inputs[k - 1]!, shape);
+    const [collapsed, collapsedStrides] = collapse(shape, strides);
+    loop(collapsed, buffers, collapsedStrides, offsets);
   };
 }
 
