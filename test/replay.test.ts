@@ -127,3 +127,56 @@ describe('inlining', () => {
     }
   });
 });
+
+describe('assignments computed in place', () => {
+  test('a later read of the old value keeps the update out of place', () => {
+    const p = nb.tensor([1, 2]);
+    // In a trace, assignments apply after the step: the returned p + 1 reads p's old value.
+    const f = nb.jit(() => {
+      p.copy_(p.mul(2));
+      return p.add(1);
+    });
+    const seen = [1, 2, 3].map(() => [f().toArray(), p.toArray()]);
+    assert.deepEqual(seen, [
+      [
+        [2, 3],
+        [2, 4],
+      ],
+      [
+        [3, 5],
+        [4, 8],
+      ],
+      [
+        [5, 9],
+        [8, 16],
+      ],
+    ]);
+  });
+
+  test('only elementwise steps write over their input', () => {
+    const p = nb.tensor([
+      [1, 2],
+      [3, 4],
+    ]);
+    const swapColumns = nb.tensor([
+      [0, 1],
+      [1, 0],
+    ]);
+    const f = nb.jit(() => void p.copy_(p.matmul(swapColumns)));
+    for (const swapped of [true, false, true, false]) {
+      f();
+      assert.deepEqual(
+        p.toArray(),
+        swapped
+          ? [
+              [2, 1],
+              [4, 3],
+            ]
+          : [
+              [1, 2],
+              [3, 4],
+            ],
+      );
+    }
+  });
+});

@@ -57,7 +57,17 @@ function trace(fn: (...args: Tensor[]) => JitResult, args: readonly Tensor[]): C
   }
   const outputs = leavesOf(result, isTensor);
   const fetches = [...outputs, ...record.assignments.map(([, v]) => v), ...grads.map(([, g]) => g)];
-  const run = new Session(graph).makeCallable(fetches, inputs, args);
+  // A value only copied into its target (an optimizer update) may be computed in the target.
+  const handedOut = new Set([...outputs, ...grads.map(([, g]) => g)]);
+  const targetCount = new Map<Tensor, number>();
+  for (const [target] of record.assignments)
+    targetCount.set(target, (targetCount.get(target) ?? 0) + 1);
+  const copiedInto = new Map(
+    record.assignments
+      .filter(([target, value]) => targetCount.get(target) === 1 && !handedOut.has(value))
+      .map(([target, value]) => [value, target]),
+  );
+  const run = new Session(graph).makeCallable(fetches, inputs, args, copiedInto);
   return { run, result, outputs, assignments: record.assignments, grads };
 }
 
@@ -87,6 +97,7 @@ export function jit<R extends JitResult>(fn: (...args: Tensor[]) => R): (...args
     noGrad(() =>
       c.assignments.forEach(([target], i) => {
         const value = values[outputs + i]!;
+        if (value === target) return; // computed in place
         target.copy_(value);
         if (!handedOut.has(value)) value.dispose(); // copied in: its memory can go back now
       }),

@@ -135,6 +135,7 @@ export function fuseElementwise(plan: Plan): Plan {
         return out;
       },
       fill: kernel,
+      elementwise: true,
     });
   }
   return { ...plan, steps: steps.reverse() };

@@ -19,6 +19,8 @@ export interface Step {
    * custom ops.
    */
   readonly fill?: (out: Tensor, inputs: readonly Tensor[]) => void;
+  /** Each output element reads only the inputs' elements at its own (broadcast) position. */
+  readonly elementwise?: boolean;
   /** For dumps: the op, or the ops a fused step stands for. */
   readonly label: string;
   /** The graph node it came from (absent for fused steps). */
@@ -82,5 +84,6 @@ export function stepOf(node: TapeNode, inputs = node.inputs, output = node.outpu
     label: node.name,
     run: (xs) => runOp(op, xs, attrs),
     ...(kernel && { fill: (out, xs) => kernel(out, xs, attrs) }),
+    ...(op.kind === 'kernel' && op.elementwise === true && { elementwise: true }),
   };
 }

@@ -42,10 +42,11 @@ export function executePlan(
 }
 
 /**
- * How a replay computes a step: `into` its own buffer, into a `fresh` tensor (handed out),
- * through `dispatch`, or not at all (a `view` made when the replay was prepared).
+ * How a replay computes a step: `into` its own buffer, into a `fresh` tensor (handed out), into
+ * the tensor its value is assigned to (`target`), through `dispatch`, or not at all (a `view` made
+ * when the replay was prepared).
  */
-type Mode = 'into' | 'fresh' | 'dispatch' | 'view';
+type Mode = 'into' | 'fresh' | 'target' | 'dispatch' | 'view';
 
 interface ReplayStep {
   readonly step: Step;
@@ -72,16 +73,21 @@ export class Replay {
   private readonly fedLeaves: { tensor: Tensor; slot: number; shape: Shape; dtype: DType }[] = [];
   /** Buffers allocated for this replay, freed by dispose(). */
   private readonly owned: Tensor[] = [];
+  /** The tensor each `target` step writes into. */
+  private readonly targetOf = new Map<ReplayStep, Tensor>();
   private running = false;
 
   /**
    * Prepares `plan` for the shapes of a first run: `leafValues` are that run's leaf values and
-   * `shapes` the shape of every step's value.
+   * `shapes` the shape of every step's value. `targets` maps kept values to the tensors the caller
+   * will copy them into (nb.jit's parameter updates): where that is safe, a run computes them
+   * there directly and returns the target itself.
    */
   constructor(
     private readonly plan: ExecutablePlan,
     leafValues: ReadonlyMap<Tensor, Tensor>,
     shapes: ReadonlyMap<Tensor, Shape>,
+    targets: ReadonlyMap<Tensor, Tensor> = new Map(),
   ) {
     const slotOf = (t: Tensor): number => {
       let slot = this.slots.get(t);
@@ -108,7 +114,36 @@ export class Replay {
       });
     }
     this.allocate(fresh);
+    for (const [value, target] of targets) this.writeInPlace(value, target);
     this.planFrees();
+  }
+
+  /**
+   * Makes the step computing `value` write into `target` when nothing can tell: it is one
+   * elementwise kernel, `target` is dense with the value's shape and dtype, and no later step
+   * reads the target's old value (the step itself may, at the same positions).
+   */
+  private writeInPlace(value: Tensor, target: Tensor): void {
+    const at = this.steps.findIndex((s) => s.step.output === value);
+    const s = this.steps[at];
+    if (!s || s.mode !== 'fresh' || !s.step.elementwise || target.dtype !== s.dtype) return;
+    if (!target.isContiguous || !shapesEqual(target.shape, s.shape)) return;
+    // The target's slot, if the plan reads it, and the slots of views of it.
+    const old = new Set<number>();
+    for (const [t, leaf] of this.plan.leaves) {
+      if (leaf.kind === 'constant' && leaf.value === target) old.add(this.slots.get(t)!);
+    }
+    const direct = new Set(old);
+    for (const r of this.steps) {
+      if (r.step.node?.op.kind === 'view' && old.has(r.inputs[0]!)) old.add(r.output);
+    }
+    const safe = this.steps.every(
+      (r, i) =>
+        i < at || r.inputs.every((slot) => !old.has(slot) || (i === at && direct.has(slot))),
+    );
+    if (!safe) return;
+    s.mode = 'target';
+    this.targetOf.set(s, target);
   }
 
   /**
@@ -224,6 +259,12 @@ export class Replay {
             values[s.output] = out;
             break;
           }
+          case 'target': {
+            const target = this.targetOf.get(s)!;
+            s.step.fill!(target, args);
+            values[s.output] = target;
+            break;
+          }
           case 'dispatch':
             values[s.output] = s.step.run(args.slice());
             break;
@@ -243,7 +284,8 @@ export class Replay {
       // A run's values belong to the caller now (or were freed): hold none of them.
       for (const l of this.fedLeaves) values[l.slot] = undefined;
       for (const s of this.steps) {
-        if (s.mode === 'fresh' || s.mode === 'dispatch') values[s.output] = undefined;
+        if (s.mode === 'fresh' || s.mode === 'target' || s.mode === 'dispatch')
+          values[s.output] = undefined;
         s.args.fill(undefined as unknown as Tensor);
       }
     }

@@ -78,6 +78,7 @@ export class Session {
   private readonly variables = new Map<Variable, Tensor>();
   private readonly plans = new Map<string, ExecutablePlan>();
   private readonly replays = new Map<ExecutablePlan, Replay>();
+  private readonly copiedInto = new WeakMap<ExecutablePlan, ReadonlyMap<Tensor, Tensor>>();
   /** The graph version the cached plans were made for: a change to the graph retires them. */
   private plannedVersion = -1;
   private readonly passes: readonly PassName[] | undefined;
@@ -133,16 +134,19 @@ export class Session {
   /**
    * A function evaluating `fetches` from values for `placeholders`, planned once for the shapes of
    * `sample` (TF1's make_callable): no per-call flattening, feed checks or plan lookup. Callers
-   * guarantee later values have the same shapes and dtypes.
+   * guarantee later values have the same shapes and dtypes. `copiedInto` names fetches the caller
+   * only copies into an eager tensor: runs may compute them there and return that tensor.
    */
   makeCallable(
     fetches: readonly Tensor[],
     placeholders: readonly Tensor[],
     sample: readonly Tensor[],
+    copiedInto?: ReadonlyMap<Tensor, Tensor>,
   ): (values: readonly Tensor[]) => Tensor[] {
     const feeds = this.checkFeeds(new Map(placeholders.map((p, i) => [p, sample[i]!])));
     const targets = fetches.filter((t) => t.isSymbolic);
     const plan = this.plan(targets, feeds);
+    if (copiedInto) this.copiedInto.set(plan, copiedInto);
     return (values) => {
       const run = noGrad(() =>
         this.execute(plan, new Map(placeholders.map((p, i) => [p, values[i]!]))),
@@ -246,7 +250,7 @@ export class Session {
       shapes.set(step.output, value.shape),
     );
     replay?.dispose();
-    this.replays.set(plan, new Replay(plan, leafValues, shapes));
+    this.replays.set(plan, new Replay(plan, leafValues, shapes, this.copiedInto.get(plan)));
     return values;
   }
 
