@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import * as nb from '../src/index.js';
+import * as tf1 from '../src/tf1.js';
 
 const close = (a: number, b: number, tol = 1e-6): void =>
   assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${a} ≉ ${b}`);
@@ -112,6 +113,34 @@ describe('backward', () => {
     const x = nb.tensor([1, 2, 3], { requiresGrad: true });
     x.mul(2).backward(nb.tensor([1, 0, -1]));
     assert.deepEqual(x.grad!.toArray(), [2, 0, -2]);
+  });
+});
+
+describe('weights used transposed (x·Wᵀ, as nn.Linear does)', () => {
+  nb.manualSeed(5);
+  const x = nb.randn([64, 300]);
+  const dy = nb.randn([64, 40]);
+  const w = nb.randn([40, 300]);
+  // The reference: the same product with Wᵀ as a plain matrix, its gradient transposed back.
+  const plain = w.transpose(0, 1).contiguous().requiresGrad_();
+  nb.matmul(x, plain).mul(dy).sum().backward();
+  const expected = Array.from(plain.grad!.transpose(0, 1).contiguous().dataSync());
+
+  test('get a dense gradient with the same floats as the plain product', () => {
+    const W = w.clone().requiresGrad_();
+    nb.matmul(x, W.transpose(0, 1)).mul(dy).sum().backward();
+    assert.ok(W.grad!.isContiguous);
+    assert.deepEqual(Array.from(W.grad!.dataSync()), expected);
+  });
+
+  test('in a graph too, where the gradient is the product itself (no copy node)', () => {
+    const g = new tf1.Graph();
+    const W = tf1.placeholder('float32', [40, 300], 'W', g);
+    const loss = tf1.sum(tf1.mul(tf1.matmul(x, tf1.transpose(W, 0, 1)), dy));
+    const [dW] = tf1.gradients(loss, [W]);
+    assert.equal(dW!.gradFn?.name, 'MatMul');
+    const sess = new tf1.Session(g);
+    assert.deepEqual(Array.from(sess.run(dW!, new Map([[W, w]])).dataSync()), expected);
   });
 });
 

@@ -134,9 +134,10 @@ export function runBackward(
         // Like PyTorch's AccumulateGrad, a large leaf's gradient is laid out densely (a weight used
         // transposed would otherwise get a transposed view, and every optimizer pass would stride);
         // for small ones the copy would cost more than the strided passes.
-        // (A symbolic gradient's layout is only known when the graph runs: there, always copy.)
-        const dense =
-          g.size < DENSE_GRAD_MIN_SIZE || (g.isContiguous && !g.isSymbolic) ? g : ops.contiguous(g);
+        // A symbolic gradient's layout is only known when the graph runs, unless a kernel made it
+        // (kernels write dense outputs): other symbolic gradients are always copied.
+        const known = g.isSymbolic ? g.gradFn?.op.kind === 'kernel' : g.isContiguous;
+        const dense = g.size < DENSE_GRAD_MIN_SIZE || known ? g : ops.contiguous(g);
         const grad = createGraph ? dense : dense.detach();
         // In a trace, a captured parameter's gradient goes to the parameter itself (nb.jit).
         const target = leaf.graph?.originalOf(leaf) ?? leaf;

@@ -20,9 +20,22 @@ const matmulOp = defineOp<'MatMul'>({
   },
   vjp: ({ inputs: [a, b] }, dy) => [
     ops.matmul(dy, ops.transpose(b!, -1, -2)),
-    ops.matmul(ops.transpose(a!, -1, -2), dy),
+    // b = Wᵀ (nn.Linear's x·Wᵀ): computed as (dyᵀ·a)ᵀ, W's gradient comes out dense, with no copy.
+    // The products and the order they are summed in are those of aᵀ·dy: the same floats.
+    isTransposed(b!)
+      ? ops.transpose(ops.matmul(ops.transpose(dy, -1, -2), a!), -1, -2)
+      : ops.matmul(ops.transpose(a!, -1, -2), dy),
   ],
 });
+
+/** Whether `x` was made by swapping the last two dimensions of another tensor. */
+function isTransposed(x: Tensor): boolean {
+  const node = x.gradFn;
+  if (node?.name !== 'Permute') return false;
+  const { dims } = node.attrs as { dims: readonly number[] };
+  const n = dims.length;
+  return n >= 2 && dims.every((d, i) => d === (i === n - 2 ? n - 1 : i === n - 1 ? n - 2 : i));
+}
 
 /**
  * Matrix product with PyTorch's rules: 1-D operands are treated as a row (left) or column (right)

@@ -87,6 +87,17 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
       `dims ${formatShape(dims)} are not a permutation of ${x.ndim} dimensions`,
     );
   }
+  // In a graph, a permutation of a permutation is one node, and none when they cancel (the
+  // gradient of a transposed weight's transpose is then the kernel output itself, known dense).
+  const inner = x.isSymbolic && x.gradFn?.op === permuteOp ? x.gradFn : null;
+  if (inner) {
+    const innerDims = (inner.attrs as { dims: readonly number[] }).dims;
+    const composed = resolved.map((d) => innerDims[d]!);
+    const source = inner.inputs[0]!;
+    return composed.every((d, i) => d === i)
+      ? source
+      : bind(permuteOp, [source], { dims: composed });
+  }
   return bind(permuteOp, [x], { dims: resolved });
 }
 
