@@ -5,6 +5,7 @@
  * code and jitted code can be mixed.
  */
 import { formatShape } from '../core/errors.js';
+import { shapesEqual } from '../core/shape.js';
 import { leavesOf, mapLeaves } from '../core/structure.js';
 import { Graph } from '../graph/graph.js';
 import { tracing, type Trace } from '../engine/trace.js';
@@ -13,6 +14,7 @@ import { getBackend } from '../engine/devices.js';
 import { Session } from '../session/session.js';
 import { Tensor } from '../tensor/tensor.js';
 import { setEngineGrad } from '../autograd/zero-grad.js';
+import type { TensorMeta } from '../ops/define.js';
 
 /** What a jitted function may return: tensors, nothing, or arrays/objects of tensors. */
 // `void` is deliberate: a training step that returns nothing has type void, not undefined.
@@ -87,18 +89,31 @@ function trace(fn: (...args: Tensor[]) => JitResult, args: readonly Tensor[]): C
  */
 export function jit<R extends JitResult>(fn: (...args: Tensor[]) => R): (...args: Tensor[]) => R {
   const compiled = new Map<string, Compiled>();
+  // The last signature and its plan: a training loop calls with one signature, checked cheaply.
+  let last: { metas: TensorMeta[]; c: Compiled } | null = null;
+  const sameSignature = (args: readonly Tensor[]): boolean =>
+    last !== null &&
+    args.length === last.metas.length &&
+    args.every(
+      (a, i) => a.dtype === last!.metas[i]!.dtype && shapesEqual(a.shape, last!.metas[i]!.shape),
+    );
   return (...args: Tensor[]): R => {
-    const signature = args.map((a) => `${a.dtype}${formatShape(a.shape)}`).join(',');
-    let c = compiled.get(signature);
-    if (!c) compiled.set(signature, (c = trace(fn as (...a: Tensor[]) => JitResult, args)));
+    let c = sameSignature(args) ? last!.c : undefined;
+    if (!c) {
+      const signature = args.map((a) => `${a.dtype}${formatShape(a.shape)}`).join(',');
+      c = compiled.get(signature);
+      if (!c) compiled.set(signature, (c = trace(fn as (...a: Tensor[]) => JitResult, args)));
+      last = { metas: args.map(({ shape, dtype }) => ({ shape, dtype })), c };
+    }
     const values = c.run(args);
     const [outputs, assigned] = [c.outputs.length, c.outputs.length + c.assignments.length];
-    const handedOut = new Set([...values.slice(0, outputs), ...values.slice(assigned)]);
+    let handedOut: Set<Tensor> | undefined;
     noGrad(() =>
       c.assignments.forEach(([target], i) => {
         const value = values[outputs + i]!;
         if (value === target) return; // computed in place
         target.copy_(value);
+        handedOut ??= new Set([...values.slice(0, outputs), ...values.slice(assigned)]);
         if (!handedOut.has(value)) value.dispose(); // copied in: its memory can go back now
       }),
     );

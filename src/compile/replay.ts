@@ -10,6 +10,7 @@
  * Steps that are not one kernel (custom ops, views that must copy) run through dispatch as before.
  */
 import { contiguousStrides, shapesEqual, type Shape } from '../core/shape.js';
+import { opError, type NablaError } from '../core/errors.js';
 import type { DType } from '../core/dtype.js';
 import { pin } from '../engine/scope.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -39,6 +40,11 @@ export function executePlan(
     }
   }
   return values;
+}
+
+/** The error for a leaf whose value was disposed before a run. */
+export function disposedLeaf(name: string): NablaError {
+  return opError('Session.run', `the value of '${name}' was disposed and can no longer be used`);
 }
 
 /**
@@ -71,6 +77,14 @@ export class Replay {
   private readonly steps: ReplayStep[] = [];
   /** Leaves with a new value every run (placeholders, variables), with the shape prepared for. */
   private readonly fedLeaves: { tensor: Tensor; slot: number; shape: Shape; dtype: DType }[] = [];
+  /** Constants the plan reads, by name: a run checks that none was disposed. */
+  private readonly constants: [Tensor, string][] = [];
+  /** Leaves whose values the caller gives each run (placeholders, variables). */
+  readonly fed: readonly Tensor[];
+  /** Slots of the values a run returns. */
+  private readonly kept: [Tensor, number][] = [];
+  /** Slots a run fills (fed leaves and values made per run), cleared after it. */
+  private readonly perRun: number[] = [];
   /** Buffers allocated for this replay, freed by dispose(). */
   private readonly owned: Tensor[] = [];
   /** The tensor each `target` step writes into. */
@@ -96,8 +110,11 @@ export class Replay {
     };
     for (const [t, leaf] of plan.leaves) {
       const value = leafValues.get(t)!;
-      if (leaf.kind === 'constant') this.values[slotOf(t)] = value;
-      else this.fedLeaves.push({ tensor: t, slot: slotOf(t), shape: value.shape, dtype: t.dtype });
+      if (leaf.kind === 'constant') {
+        this.values[slotOf(t)] = value;
+        this.constants.push([value, leaf.name]);
+      } else
+        this.fedLeaves.push({ tensor: t, slot: slotOf(t), shape: value.shape, dtype: t.dtype });
     }
     const fresh = this.handedOut();
     for (const step of plan.steps) {
@@ -116,6 +133,11 @@ export class Replay {
     this.allocate(fresh);
     for (const [value, target] of targets) this.writeInPlace(value, target);
     this.planFrees();
+    for (const t of plan.keep) this.kept.push([t, this.slots.get(t)!]);
+    this.fed = this.fedLeaves.map((l) => l.tensor);
+    this.perRun.push(...this.fedLeaves.map((l) => l.slot));
+    for (const s of this.steps)
+      if (s.mode !== 'into' && s.mode !== 'view') this.perRun.push(s.output);
   }
 
   /**
@@ -240,8 +262,9 @@ export class Replay {
     return !this.running;
   }
 
-  /** Runs the plan; returns the leaves' and kept values, as executePlan does. */
+  /** Runs the plan with the `fed` leaves' values; returns the kept values. */
   run(leafValues: ReadonlyMap<Tensor, Tensor>): Map<Tensor, Tensor> {
+    for (const [t, name] of this.constants) if (t.isDisposed) throw disposedLeaf(name);
     const values = this.values;
     for (const l of this.fedLeaves) values[l.slot] = leafValues.get(l.tensor)!;
     this.running = true;
@@ -277,17 +300,13 @@ export class Replay {
         }
       }
       const result = new Map<Tensor, Tensor>();
-      for (const t of this.plan.keep) result.set(t, values[this.slots.get(t)!]!);
+      for (const [t, slot] of this.kept) result.set(t, values[slot]!);
       return result;
     } finally {
       this.running = false;
       // A run's values belong to the caller now (or were freed): hold none of them.
-      for (const l of this.fedLeaves) values[l.slot] = undefined;
-      for (const s of this.steps) {
-        if (s.mode === 'fresh' || s.mode === 'target' || s.mode === 'dispatch')
-          values[s.output] = undefined;
-        s.args.fill(undefined as unknown as Tensor);
-      }
+      for (const slot of this.perRun) values[slot] = undefined;
+      for (const s of this.steps) s.args.fill(undefined as unknown as Tensor);
     }
   }
 

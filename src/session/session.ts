@@ -10,7 +10,7 @@ import { noGrad } from '../engine/grad-mode.js';
 import { getDefaultGraph, type Graph } from '../graph/graph.js';
 import { Operation, Variable } from '../graph/variable.js';
 import { prune, stepOf, withLiveness, type ExecutablePlan } from '../compile/plan.js';
-import { executePlan, Replay } from '../compile/replay.js';
+import { disposedLeaf, executePlan, Replay } from '../compile/replay.js';
 import type { Shape } from '../core/shape.js';
 import { optimize, type PassName } from '../compile/passes.js';
 import { tensor, type TensorData } from '../tensor/create.js';
@@ -228,23 +228,16 @@ export class Session {
 
   /** Runs a plan: replayed once a first run has shown its shapes (see compile/replay.ts). */
   private execute(plan: ExecutablePlan, feeds: Map<Tensor, Tensor>): Map<Tensor, Tensor> {
-    const leafValues = new Map<Tensor, Tensor>();
-    for (const [t, leaf] of plan.leaves) {
-      let value: Tensor;
-      if (leaf.kind === 'placeholder') value = feeds.get(t)!;
-      else if (leaf.kind === 'constant') value = leaf.value;
-      else value = this.variableValue(t as Variable);
-      if (value.isDisposed)
-        throw opError(
-          'Session.run',
-          `the value of '${leaf.name}' was disposed and can no longer be used`,
-        );
-      leafValues.set(t, value);
-    }
     const replay = this.replays.get(plan);
+    if (replay?.available) {
+      const fed = new Map<Tensor, Tensor>();
+      for (const t of replay.fed) fed.set(t, this.leafValue(plan, t, feeds));
+      if (replay.fits(fed)) return replay.run(fed);
+    }
+    const leafValues = new Map<Tensor, Tensor>();
+    for (const t of plan.leaves.keys()) leafValues.set(t, this.leafValue(plan, t, feeds));
     // A custom op's forward running this plan again, inside its own run: no shared buffers.
     if (replay && !replay.available) return executePlan(plan, leafValues);
-    if (replay?.fits(leafValues)) return replay.run(leafValues);
     const shapes = new Map<Tensor, Shape>();
     const values = executePlan(plan, leafValues, (step, value) =>
       shapes.set(step.output, value.shape),
@@ -252,6 +245,18 @@ export class Session {
     replay?.dispose();
     this.replays.set(plan, new Replay(plan, leafValues, shapes, this.copiedInto.get(plan)));
     return values;
+  }
+
+  private leafValue(plan: ExecutablePlan, t: Tensor, feeds: Map<Tensor, Tensor>): Tensor {
+    const leaf = plan.leaves.get(t)!;
+    const value =
+      leaf.kind === 'placeholder'
+        ? feeds.get(t)!
+        : leaf.kind === 'constant'
+          ? leaf.value
+          : this.variableValue(t as Variable);
+    if (value.isDisposed) throw disposedLeaf(leaf.name);
+    return value;
   }
 
   /** Drops the session's variable values and the buffers its plans hold. */
