@@ -7,6 +7,7 @@ import { matmul as referenceMatmul } from '../src/backends/cpu/matmul.js';
 import { buildModule, FunctionBuilder, ValType } from '../src/backends/wasm/emitter.js';
 import { gemmModuleBytes, WasmGemm } from '../src/backends/wasm/gemm.js';
 import { Arena } from '../src/backends/wasm/arena.js';
+import { WasmElementwise } from '../src/backends/wasm/elementwise.js';
 import { cpuBackend } from '../src/backends/cpu/index.js';
 
 describe('emitter', () => {
@@ -125,6 +126,56 @@ describe('SIMD matmul matches the reference kernel', () => {
     e.forEach((v, i) =>
       assert.ok(Math.abs(g[i]! - v) <= 2e-4 * (1 + Math.abs(v)), `element ${i}: ${g[i]} vs ${v}`),
     );
+  });
+
+  test('elementwise kernels shared between worker threads: by rows and along one row', async () => {
+    const arena = Arena.create(64 * 2 ** 20)!; // null only without SharedArrayBuffer
+    const simd = new WasmElementwise(arena, 3);
+    /** A dense float32 view in this arena (the kernels only run there in SIMD). */
+    const view = (shape: number[], fill: (i: number) => number) => {
+      const size = shape.reduce((a, b) => a * b, 1);
+      const buffer = new Float32Array(arena.buffer, arena.alloc(4 * size)!, size);
+      buffer.forEach((_, i) => (buffer[i] = fill(i)));
+      const strides = shape.map((_, d) => shape.slice(d + 1).reduce((a, b) => a * b, 1));
+      return { buffer, dtype: 'float32' as const, shape, strides, offset: 0 };
+    };
+    const expr = {
+      op: 'Add',
+      args: [{ op: 'Mul', args: [{ input: 0 }, { input: 1 }] }, { input: 2 }],
+    };
+    const noFallback = () => assert.fail('the SIMD kernel declined');
+    const [rows, cols] = [601, 503]; // 302,303 elements, split unevenly
+    const x = view([rows, cols], (i) => Math.sin(i));
+    const cases = {
+      'one row (same-shape operands)': [
+        view([rows, cols], (i) => i % 7),
+        view([rows, cols], Math.cos),
+      ],
+      'by rows (a row and a column vector)': [
+        view([cols], (i) => i / 3),
+        view([rows, 1], (i) => -i),
+      ],
+    };
+    for (const [label, [y, z]] of Object.entries(cases)) {
+      const out = view([rows, cols], () => NaN);
+      const kernel = simd.kernel(expr, noFallback);
+      kernel(out, [x, y!, z!]); // the first big output starts the workers
+      for (let wait = 0; simd.workersReady < 2 && wait < 200; wait++)
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      assert.equal(simd.workersReady, 2);
+      out.buffer.fill(NaN);
+      kernel(out, [x, y!, z!]);
+      const at = (v: ReturnType<typeof view>, r: number, c: number): number =>
+        v.buffer[
+          (v.shape[0] === 1 || v.shape.length === 1 ? 0 : r * v.strides[0]!) +
+            (v.shape.at(-1) === 1 ? 0 : c)
+        ]!;
+      for (let r = 0; r < rows; r++)
+        for (let c = 0; c < cols; c++) {
+          const want = Math.fround(Math.fround(at(x, r, c) * at(y!, r, c)) + at(z!, r, c));
+          assert.equal(out.buffer[r * cols + c], want, `${label}: [${r}, ${c}]`);
+        }
+    }
   });
 
   test('bad NABLA_* settings are refused with the value named', () => {

@@ -85,7 +85,7 @@ const arena = useWasm ? Arena.create(arenaBudget()) : null;
 const pool = new BufferPool(arena);
 const gemm = useWasm ? new WasmGemm(arena, threadCount()) : null;
 /** SIMD elementwise kernels need the operands in the arena, so there is none without one. */
-const simd = arena ? new WasmElementwise(arena) : null;
+const simd = arena ? new WasmElementwise(arena, threadCount()) : null;
 
 /** `jsKernel`, or a SIMD kernel for `expr` that falls back to it. */
 function withSimd(expr: FusedExpr, jsKernel: ElementwiseKernel): ElementwiseKernel {

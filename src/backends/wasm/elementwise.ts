@@ -13,6 +13,7 @@ import type { FusedExpr } from '../backend.js';
 import type { ArrayView } from '../primitives.js';
 import { broadcastStrides, collapse } from '../cpu/elementwise.js';
 import type { Arena } from './arena.js';
+import { MAX_KERNEL_ARGS, WorkerPool } from './threads.js';
 import { buildModule, FunctionBuilder, ValType, type F32Arith } from './emitter.js';
 
 type View = ArrayView<TypedArray>;
@@ -133,7 +134,17 @@ function elementwiseModuleBytes(
   return buildModule([kernelFunction(expr, walks)], shared);
 }
 
-type Compiled = (...args: number[]) => void;
+/** A compiled kernel, with its module for worker threads (and its number in their pool). */
+interface Compiled {
+  readonly run: (...args: number[]) => void;
+  readonly module: WebAssembly.Module;
+  pooled?: number;
+}
+
+/** Outputs from this many elements up are shared with worker threads (~100 µs of streaming). */
+const PARALLEL_ELEMENTS = 1 << 18;
+/** Bytes a pointer moves per element, by layout. */
+const STEP: Record<Layout, number> = { f: 4, b: 1, s: 0 };
 
 /** Outputs smaller than this are not in the arena anyway (the pool keeps them on the JS heap). */
 const MIN_ELEMENTS = 1024;
@@ -153,7 +164,14 @@ export class WasmElementwise {
   private readonly staging: Float32Array;
   private readonly stagingAt: number;
 
-  constructor(private readonly arena: Arena) {
+  /** Started at the first output big enough to share; null when there are no other threads. */
+  private pool: WorkerPool | null | undefined;
+
+  /** `threads`: how many threads share a big output. */
+  constructor(
+    private readonly arena: Arena,
+    private readonly threads = 1,
+  ) {
     this.constantsAt = arena.alloc(64 * 4, true)!;
     this.constants = new Float32Array(arena.buffer, this.constantsAt, 64);
     this.stagingAt = arena.alloc(4 * STAGING_FLOATS * MAX_STAGED, true)!;
@@ -181,9 +199,50 @@ export class WasmElementwise {
   private compile(expr: FusedExpr, key: string, walks: Walks): Compiled {
     const module = new WebAssembly.Module(elementwiseModuleBytes(expr, walks));
     const instance = new WebAssembly.Instance(module, { env: { memory: this.arena.memory } });
-    const kernel = instance.exports['kernel'] as Compiled;
+    const kernel = { run: instance.exports['kernel'] as Compiled['run'], module };
     this.compiled.set(key, kernel);
     return kernel;
+  }
+
+  /**
+   * Runs `kernel` over `rows` rows of `length`, shared with the worker threads when the output is
+   * big: by rows, or along the row when there is one. `args` are the output and input addresses.
+   */
+  private launch(
+    kernel: Compiled,
+    walks: Walks,
+    args: readonly number[],
+    rowStrides: readonly number[],
+    rows: number,
+    length: number,
+  ): void {
+    const whole = (): void => kernel.run(...args, ...rowStrides, rows, length);
+    const fits = args.length + rowStrides.length + 2 <= MAX_KERNEL_ARGS;
+    if (rows * length < PARALLEL_ELEMENTS || this.threads < 2 || !fits) return whole();
+    this.pool ??= WorkerPool.forMemory(this.arena.memory, this.threads - 1);
+    const parts = Math.min(1 + (this.pool?.ready ?? 0), this.threads);
+    const byRows = rows >= parts;
+    if (parts < 2 || (rows > 1 && !byRows)) return whole();
+    kernel.pooled ??= this.pool!.register(kernel.module, 'kernel');
+    // Part i: rows [from, to), or elements [from, to) of the only row (in whole vectors).
+    const span = byRows ? rows : length;
+    const bound = (i: number): number =>
+      byRows ? Math.floor((i * rows) / parts) : 4 * Math.floor((i * length) / (4 * parts));
+    const part = (i: number): number[] => {
+      const [from, to] = [bound(i), i === parts - 1 ? span : bound(i + 1)];
+      const moved = byRows
+        ? [4 * from * length, ...rowStrides.map((stride) => from * stride)]
+        : [4 * from, ...walks.map((w) => from * STEP[w])];
+      const addresses = args.map((address, k) => address + moved[k]!);
+      return [...addresses, ...rowStrides, byRows ? to - from : 1, byRows ? length : to - from];
+    };
+    const jobs = Array.from({ length: parts - 1 }, (_, i) => part(i + 1));
+    this.pool!.run(kernel.pooled, jobs, () => kernel.run(...part(0)));
+  }
+
+  /** Worker threads ready to share outputs (0 until the first big output starts them). */
+  get workersReady(): number {
+    return this.pool?.ready ?? 0;
   }
 
   /** A kernel computing `expr` over inputs $0..$(arity−1), in SIMD where it can. */
@@ -239,10 +298,9 @@ export class WasmElementwise {
       rowStrides.push(shape.length === 2 ? v.buffer.BYTES_PER_ELEMENT * s[0]! : 0);
       key += layout;
     }
-    const kernel =
-      this.compiled.get(key) ??
-      this.compile(expr, key, Array.from(key.slice(name.length)) as Layout[]);
-    kernel(...args, ...rowStrides, rows, length);
+    const walks = Array.from(key.slice(name.length)) as Layout[];
+    const kernel = this.compiled.get(key) ?? this.compile(expr, key, walks);
+    this.launch(kernel, walks, args, rowStrides, rows, length);
     return true;
   }
 }

@@ -245,6 +245,8 @@ export class WasmGemm {
   private readonly copyRows: CopyRowsFunction;
   /** Started at the first product big enough to share; null when there are no other threads. */
   private pool: WorkerPool | null | undefined;
+  /** The gemm's number in the pool. */
+  private pooled = -1;
 
   /** `threads`: how many threads share a big product (worker threads need the shared arena). */
   constructor(
@@ -312,7 +314,10 @@ export class WasmGemm {
     const ldc = nPanels * NR * 4;
     const work = mPanels * nPanels * K * MR * NR;
     if (work >= PARALLEL_WORK && this.threads > 1 && this.arena) {
-      this.pool ??= WorkerPool.create(this.memory, this.module, 'gemm', this.threads - 1);
+      if (this.pool === undefined) {
+        this.pool = WorkerPool.forMemory(this.memory, this.threads - 1);
+        this.pooled = this.pool?.register(this.module, 'gemm') ?? -1;
+      }
       const parts = Math.min(1 + (this.pool?.ready ?? 0), mPanels);
       if (parts > 1) {
         const share = (i: number): [number, number] => [
@@ -324,7 +329,9 @@ export class WasmGemm {
           return [a + from * K * MR * 4, b, c + from * MR * ldc, to - from, nPanels, K, ldc];
         };
         const jobs = Array.from({ length: parts - 1 }, (_, i) => args(i + 1));
-        this.pool!.run(jobs, () => this.gemm(...(args(0) as Parameters<GemmFunction>)));
+        this.pool!.run(this.pooled, jobs, () =>
+          this.gemm(...(args(0) as Parameters<GemmFunction>)),
+        );
         return;
       }
     }

@@ -1,12 +1,16 @@
 /**
- * Worker threads that run a kernel of one WebAssembly module on the shared arena memory.
+ * Worker threads that run WebAssembly kernels on the shared arena memory: one pool per memory,
+ * shared by every kernel (the GEMM, the elementwise kernels).
  *
  * Dispatch goes through an Atomics control block, not messages (postMessage costs ~35 µs): each
- * worker sleeps in Atomics.wait on its slot's job number; the caller writes the arguments, bumps the
- * number and notifies, does its own share of the work, then waits for each worker's "done" number
- * (spinning briefly first, since a share is usually about as long as its own). A worker polls a
- * little after each job before it sleeps, so a burst of products finds it awake. Workers that are
- * still starting are simply not given work, so nothing waits on a thread's start-up.
+ * worker sleeps in Atomics.wait on its slot's job number; the caller writes the kernel's number and
+ * arguments, bumps the job number and notifies, does its own share of the work, then waits for each
+ * worker's "done" number (spinning briefly first, since a share is usually about as long as its
+ * own). A worker polls a little after each job before it sleeps, so a burst of jobs finds it awake.
+ * Workers that are still starting are simply not given work, so nothing waits on a thread's
+ * start-up. Kernels are registered by message (a compiled module and the export to call), sent
+ * before their first job: a worker that meets a kernel number it does not know yet reads the
+ * pending registrations synchronously (receiveMessageOnPort), in order.
  *
  * Node only (worker_threads); elsewhere, and with NABLA_NUM_THREADS=1, everything runs on the
  * calling thread.
@@ -14,9 +18,11 @@
 import { NablaError } from '../../core/errors.js';
 import { envVar, optionalNodeModule } from '../../engine/node.js';
 
-/** Int32 slots per worker: [job, done, ready, args...]. */
-const SLOT = 16;
-const [JOB, DONE, READY, ARGS] = [0, 1, 2, 3];
+/** Int32 slots per worker: [job, done, ready, kernel, args...]. */
+const SLOT = 32;
+const [JOB, DONE, READY, KERNEL, ARGS] = [0, 1, 2, 3, 4];
+/** The most arguments a kernel run by the pool may take. */
+export const MAX_KERNEL_ARGS = SLOT - ARGS;
 /** How long a worker may take before we decide it is gone. */
 const TIMEOUT_MS = 30_000;
 const SPINS = 20_000;
@@ -28,9 +34,9 @@ const IDLE_SPIN_MS = 0.1;
 
 /** The worker's side (plain JavaScript, run with `eval`). */
 const WORKER_SOURCE = `
-const { workerData } = require('node:worker_threads');
-const { memory, module, exportName, control, slot } = workerData;
-const kernel = new WebAssembly.Instance(module, { env: { memory } }).exports[exportName];
+const { workerData, parentPort, receiveMessageOnPort } = require('node:worker_threads');
+const { memory, control, slot } = workerData;
+const kernels = [];
 const ctl = new Int32Array(control);
 const base = slot * ${SLOT};
 Atomics.store(ctl, base + ${READY}, 1);
@@ -45,7 +51,12 @@ for (;;) {
   seen = job;
   let done = job;
   try {
-    kernel(...ctl.subarray(base + ${ARGS}, base + ${SLOT}));
+    const id = Atomics.load(ctl, base + ${KERNEL});
+    while (kernels.length <= id) {
+      const { module, exportName } = receiveMessageOnPort(parentPort).message;
+      kernels.push(new WebAssembly.Instance(module, { env: { memory } }).exports[exportName]);
+    }
+    kernels[id](...ctl.subarray(base + ${ARGS}, base + ${SLOT}));
   } catch {
     done = -job;
   }
@@ -67,35 +78,53 @@ export function threadCount(): number {
   return optionalNodeModule('node:os')?.availableParallelism() ?? 1;
 }
 
+/** The pool of each memory (null where threads are not available). */
+const pools = new WeakMap<WebAssembly.Memory, WorkerPool | null>();
+
+/** What the pool posts to every worker: the kernel with the next number. */
+interface Registration {
+  module: WebAssembly.Module;
+  exportName: string;
+}
+
 export class WorkerPool {
   private readonly control = new Int32Array(new SharedArrayBuffer(4 * SLOT * 64));
+  private readonly workers: { postMessage(message: Registration): void }[] = [];
+  private kernels = 0;
   private job = 0;
   private broken = false;
 
   private constructor(readonly size: number) {}
 
   /**
-   * `workers` threads that each run `exportName` of `module` over `memory`, or null where threads
-   * are not available.
+   * The pool of `workers` threads over `memory`, started at the first call for that memory; null
+   * where threads are not available.
    */
-  static create(
-    memory: WebAssembly.Memory,
-    module: WebAssembly.Module,
-    exportName: string,
-    workers: number,
-  ): WorkerPool | null {
+  static forMemory(memory: WebAssembly.Memory, workers: number): WorkerPool | null {
+    if (!pools.has(memory)) pools.set(memory, WorkerPool.create(memory, workers));
+    return pools.get(memory)!;
+  }
+
+  private static create(memory: WebAssembly.Memory, workers: number): WorkerPool | null {
     const threads = optionalNodeModule('node:worker_threads');
     if (!threads || workers < 1) return null;
     const pool = new WorkerPool(Math.min(workers, 64));
     for (let slot = 0; slot < pool.size; slot++) {
       const worker = new threads.Worker(WORKER_SOURCE, {
         eval: true,
-        workerData: { memory, module, exportName, control: pool.control.buffer, slot },
+        workerData: { memory, control: pool.control.buffer, slot },
       });
       worker.unref(); // an idle pool never keeps the process alive
       worker.on('error', () => (pool.broken = true));
+      pool.workers.push(worker);
     }
     return pool;
+  }
+
+  /** Makes `exportName` of `module` runnable by the workers; returns its number for run(). */
+  register(module: WebAssembly.Module, exportName: string): number {
+    for (const worker of this.workers) worker.postMessage({ module, exportName });
+    return this.kernels++;
   }
 
   /** How many workers have started and can take a job now. */
@@ -107,13 +136,14 @@ export class WorkerPool {
   }
 
   /**
-   * Runs the kernel with `jobs[i]` on worker i and `own` on this thread, and returns when all are
-   * done. Give at most `ready` jobs.
+   * Runs kernel number `kernel` with `jobs[i]` as its arguments on worker i and `own` on this
+   * thread, and returns when all are done. Give at most `ready` jobs.
    */
-  run(jobs: readonly (readonly number[])[], own: () => void): void {
+  run(kernel: number, jobs: readonly (readonly number[])[], own: () => void): void {
     const job = ++this.job;
     const ctl = this.control;
     jobs.forEach((args, i) => {
+      ctl[i * SLOT + KERNEL] = kernel;
       ctl.set(args, i * SLOT + ARGS);
       Atomics.store(ctl, i * SLOT + JOB, job);
       Atomics.notify(ctl, i * SLOT + JOB);
