@@ -15,6 +15,8 @@ const WORKLOADS: Record<string, string[]> = {
   W5: ['w5-elementwise', 'eager'],
   'W5-disposing': ['w5-elementwise', 'disposing'],
   'W5-jit': ['w5-elementwise', 'jit'],
+  'W5-disposing-1t': ['w5-elementwise', 'disposing', 'NABLA_NUM_THREADS=1'],
+  'W5-jit-1t': ['w5-elementwise', 'jit', 'NABLA_NUM_THREADS=1'],
   W4: ['w4-xor'],
   'W4-jit': ['w4-xor', 'jit'],
   'W4-graph': ['w4-graph'],
@@ -105,8 +107,10 @@ if (compare) {
     ['W4 eager', figure('W4', 'steps/s'), 'W4 steps/s'],
     ['W4 jit', figure('W4-jit', 'steps/s'), 'W4 steps/s'],
     ['W5 eager', figure('W5', 'GB/s'), 'W5 GB/s'],
-    ['W5 eager disposing', figure('W5-disposing', 'GB/s'), 'W5 GB/s'],
-    ['W5 jit vs addcmul', figure('W5-jit', 'GB/s'), 'W5 addcmul GB/s'],
+    ['W5 disposing, 1 thread', figure('W5-disposing-1t', 'GB/s'), 'W5 GB/s'],
+    ['W5 disposing, 2 threads', figure('W5-disposing', 'GB/s'), 'W5 GB/s'],
+    ['W5 jit/addcmul, 1 thread', figure('W5-jit-1t', 'GB/s'), 'W5 addcmul GB/s'],
+    ['W5 jit/addcmul, 2 threads', figure('W5-jit', 'GB/s'), 'W5 addcmul GB/s'],
   ];
   for (const reference of references) {
     if (!reference) continue;
@@ -115,7 +119,7 @@ if (compare) {
       const theirs = reference[key];
       if (ours === undefined || typeof theirs !== 'number') continue;
       console.log(
-        `${label.padEnd(22)} nabla ${+ours.toPrecision(4)}   them ${+theirs.toPrecision(4)}   ratio ${(ours / theirs).toFixed(2)}×`,
+        `${label.padEnd(26)} nabla ${+ours.toPrecision(4)}   them ${+theirs.toPrecision(4)}   ratio ${(ours / theirs).toFixed(2)}×`,
       );
     }
   }
