@@ -6,7 +6,8 @@
  *   whose lifetimes do not overlap share a buffer (same dtype and size);
  * - views of those buffers (and of constants) are made once;
  * - a run only calls kernels. Values handed out (fetched or assigned) are the exception: the caller
- *   keeps them, so each run computes them into fresh tensors, and views of fed values are remade.
+ *   keeps them, so each run computes them into fresh tensors, and views of fed values are remade;
+ *   an update nb.jit only copies into a parameter is computed in the parameter, where that is safe.
  * Steps that are not one kernel (custom ops, views that must copy) run through dispatch as before.
  */
 import { contiguousStrides, shapesEqual, type Shape } from '../core/shape.js';
