@@ -15,8 +15,11 @@ import { WorkerPool } from './threads.js';
 
 const MR = 4;
 const NR = 8;
-/** Multiply-adds from which a product is shared between threads (~1 ms of work). */
-const PARALLEL_WORK = 1 << 24;
+/**
+ * Multiply-adds from which a product is shared between threads (~0.2 ms of work): W2's 6.4 M
+ * products ran 10–17% faster split in five of six alternating runs (bench/RESULTS.md).
+ */
+const PARALLEL_WORK = 1 << 22;
 
 /** gemm(aPtr, bPtr, cPtr, mPanels, nPanels, K, ldcBytes): C panels = packed A · packed B. */
 function gemmFunction(): FunctionBuilder {
