@@ -199,4 +199,38 @@ describe('SIMD elementwise kernels match the reference kernels', () => {
       assert.ok(Object.is(S[i], E[i]) && Object.is(P[i], E[i]), `${i}: ${S[i]}, ${P[i]}, ${E[i]}`);
     }
   });
+
+  test('comparisons in a fused chain (a ReLU gradient) give 1 or 0 as in plain TS, NaN included', () => {
+    const x = specials(4099);
+    // Against x's specials: ±0 against each other, NaN against numbers, and some equal values.
+    const y = nb.randn([4099]);
+    y.dataSync().set([-0, 0, NaN, Infinity, 1e-30, NaN, -Infinity]);
+    y.dataSync().set(x.dataSync().subarray(100, 200), 100);
+    const dy = nb.randn([4099]);
+    for (const op of ['Greater', 'GreaterEqual', 'Less', 'LessEqual', 'Equal', 'NotEqual']) {
+      for (const [label, right] of [
+        ['tensor', y],
+        ['scalar', nb.tensor(0)],
+      ] as const) {
+        const expr: FusedExpr = {
+          op: 'Mul',
+          args: [{ input: 2 }, { op, args: [{ input: 0 }, { input: 1 }] }],
+        };
+        const fused = cpuBackend.fuse!(expr, 3)!;
+        const simd = nb.zeros([4099]);
+        fused(simd as never, [x, right, dy] as never);
+        const onHeap = [x, right, dy].map((t) =>
+          nb.tensor(Float32Array.from(t.dataSync()), { shape: t.shape }),
+        );
+        const plain = nb.tensor(new Float32Array(4099));
+        fused(plain as never, onHeap as never);
+        const [S, P] = [simd.dataSync(), plain.dataSync()];
+        assert.ok(
+          S.buffer instanceof SharedArrayBuffer && !(P.buffer instanceof SharedArrayBuffer),
+        );
+        for (let i = 0; i < 4099; i++)
+          assert.ok(Object.is(S[i], P[i]), `${op} (${label}) element ${i}: ${S[i]} vs ${P[i]}`);
+      }
+    }
+  });
 });

@@ -14,7 +14,13 @@ import type { ArrayView } from '../primitives.js';
 import { broadcastStrides, collapse } from '../cpu/elementwise.js';
 import type { Arena } from './arena.js';
 import { MAX_KERNEL_ARGS, WorkerPool } from './threads.js';
-import { buildModule, FunctionBuilder, ValType, type F32Arith } from './emitter.js';
+import {
+  buildModule,
+  FunctionBuilder,
+  ValType,
+  type F32Arith,
+  type F32Compare,
+} from './emitter.js';
 
 type View = ArrayView<TypedArray>;
 type Kernel = (out: View, inputs: readonly View[]) => void;
@@ -35,11 +41,20 @@ const BINARY: Record<string, F32Arith> = {
   Maximum: 'max',
   Minimum: 'min',
 };
+/** Comparisons give 1 or 0: bools, which a float32 kernel holds as 1.0 and 0.0. */
+const COMPARE: Record<string, F32Compare> = {
+  Equal: 'eq',
+  NotEqual: 'ne',
+  Less: 'lt',
+  LessEqual: 'le',
+  Greater: 'gt',
+  GreaterEqual: 'ge',
+};
 
 /** Whether every op of `expr` has a SIMD form here. */
 export function simdExpressible(expr: FusedExpr): boolean {
   if ('input' in expr) return true;
-  const known = expr.args.length === 1 ? UNARY[expr.op] : BINARY[expr.op];
+  const known = expr.args.length === 1 ? UNARY[expr.op] : (BINARY[expr.op] ?? COMPARE[expr.op]);
   return known !== undefined && expr.args.every(simdExpressible);
 }
 
@@ -80,7 +95,9 @@ function kernelFunction(expr: FusedExpr, walks: Walks): FunctionBuilder {
     emit(x!, lanes);
     if (y) {
       emit(y, lanes);
-      f.f32Arith(BINARY[e.op]!, lanes);
+      const compare = COMPARE[e.op];
+      if (compare) f.f32Compare(compare, lanes);
+      else f.f32Arith(BINARY[e.op]!, lanes);
       return;
     }
     const op = UNARY[e.op]!;

@@ -64,6 +64,24 @@ const F32X4: Record<F32Arith, number> = {
   sqrt: 0xe3,
 };
 
+export type F32Compare = 'eq' | 'ne' | 'lt' | 'gt' | 'le' | 'ge';
+const F32_COMPARE_SCALAR: Record<F32Compare, number> = {
+  eq: 0x5b,
+  ne: 0x5c,
+  lt: 0x5d,
+  gt: 0x5e,
+  le: 0x5f,
+  ge: 0x60,
+};
+const F32X4_COMPARE: Record<F32Compare, number> = {
+  eq: 0x41,
+  ne: 0x42,
+  lt: 0x43,
+  gt: 0x44,
+  le: 0x45,
+  ge: 0x46,
+};
+
 /** A local variable (parameters come first). */
 export interface Local {
   readonly index: number;
@@ -233,6 +251,17 @@ export class FunctionBuilder {
    */
   f32Arith(name: F32Arith, lanes: 1 | 4): this {
     return lanes === 1 ? this.op(F32_SCALAR[name]) : this.simd(F32X4[name]);
+  }
+
+  /**
+   * Compares the two f32 values (or f32x4 vectors) on the stack and pushes the result as f32 1 or
+   * 0 per lane, as the plain-TS kernels' `(a > b ? 1 : 0)` does (NaN compares false, except ne).
+   */
+  f32Compare(name: F32Compare, lanes: 1 | 4): this {
+    if (lanes === 1) return this.op(F32_COMPARE_SCALAR[name], 0xb3); // …, f32.convert_i32_u
+    this.simd(F32X4_COMPARE[name]); // all-ones lanes where true
+    this.f32Const(1).f32x4Splat();
+    return this.simd(0x4e); // v128.and: 1.0 where true, 0.0 elsewhere
   }
 
   /** The function body as the code section wants it: locals, instructions, end. */
