@@ -158,8 +158,12 @@ interface Compiled {
   pooled?: number;
 }
 
-/** Outputs from this many elements up are shared with worker threads (~100 µs of streaming). */
-const PARALLEL_ELEMENTS = 1 << 18;
+/**
+ * Outputs from this many elements up are shared with worker threads (~30 µs of streaming, more
+ * with divisions and square roots): W2 ran 7% faster on average than from 262,144, whose Adam
+ * updates of 100,352 elements stayed on one thread (six alternating runs, bench/RESULTS.md).
+ */
+const PARALLEL_ELEMENTS = 1 << 16;
 /** Bytes a pointer moves per element, by layout. */
 const STEP: Record<Layout, number> = { f: 4, b: 1, s: 0 };
 
