@@ -13,7 +13,7 @@ import type { FusedExpr } from '../backend.js';
 import type { ArrayView } from '../primitives.js';
 import { broadcastStrides, collapse } from '../cpu/elementwise.js';
 import type { Arena } from './arena.js';
-import { MAX_KERNEL_ARGS, WorkerPool } from './threads.js';
+import { chunkCount, MAX_KERNEL_ARGS, WorkerPool } from './threads.js';
 import {
   buildModule,
   FunctionBuilder,
@@ -164,6 +164,8 @@ interface Compiled {
  * updates of 100,352 elements stayed on one thread (six alternating runs, bench/RESULTS.md).
  */
 const PARALLEL_ELEMENTS = 1 << 16;
+/** The fewest elements of one row in a chunk. */
+const MIN_CHUNK = 4096;
 /** Bytes a pointer moves per element, by layout. */
 const STEP: Record<Layout, number> = { f: 4, b: 1, s: 0 };
 
@@ -241,24 +243,31 @@ export class WasmElementwise {
     const fits = args.length + rowStrides.length + 2 <= MAX_KERNEL_ARGS;
     if (rows * length < PARALLEL_ELEMENTS || this.threads < 2 || !fits) return whole();
     this.pool ??= WorkerPool.forMemory(this.arena.memory, this.threads - 1);
-    const parts = Math.min(1 + (this.pool?.ready ?? 0), this.threads);
-    const byRows = rows >= parts;
-    if (parts < 2 || (rows > 1 && !byRows)) return whole();
+    const ready = this.pool?.ready ?? 0;
+    if (ready === 0) return whole();
     kernel.pooled ??= this.pool!.register(kernel.module, 'kernel');
-    // Part i: rows [from, to), or elements [from, to) of the only row (in whole vectors).
-    const span = byRows ? rows : length;
+    // Chunks of rows, or of the only row (in whole vectors of at least MIN_CHUNK elements).
+    const byRows = rows > 1;
+    const span = byRows ? rows : Math.floor(length / MIN_CHUNK);
+    const n = chunkCount(span, ready + 1, 1);
     const bound = (i: number): number =>
-      byRows ? Math.floor((i * rows) / parts) : 4 * Math.floor((i * length) / (4 * parts));
-    const part = (i: number): number[] => {
-      const [from, to] = [bound(i), i === parts - 1 ? span : bound(i + 1)];
+      i === n
+        ? byRows
+          ? rows
+          : length
+        : byRows
+          ? Math.floor((i * rows) / n)
+          : 4 * Math.floor((i * length) / (4 * n));
+    const chunk = (i: number): number[] => {
+      const [from, to] = [bound(i), bound(i + 1)];
       const moved = byRows
         ? [4 * from * length, ...rowStrides.map((stride) => from * stride)]
         : [4 * from, ...walks.map((w) => from * STEP[w])];
       const addresses = args.map((address, k) => address + moved[k]!);
       return [...addresses, ...rowStrides, byRows ? to - from : 1, byRows ? length : to - from];
     };
-    const jobs = Array.from({ length: parts - 1 }, (_, i) => part(i + 1));
-    this.pool!.run(kernel.pooled, jobs, () => kernel.run(...part(0)));
+    const chunks = Array.from({ length: n }, (_, i) => chunk(i));
+    this.pool!.run(kernel.pooled, chunks, (chunkArgs) => kernel.run(...chunkArgs));
   }
 
   /** Worker threads ready to share outputs (0 until the first big output starts them). */

@@ -11,7 +11,7 @@ import { matmulLayout, packPanels } from '../cpu/pack.js';
 import { buildModule, FunctionBuilder, ValType } from './emitter.js';
 import type { Arena } from './arena.js';
 import { NablaError } from '../../core/errors.js';
-import { WorkerPool } from './threads.js';
+import { chunkCount, WorkerPool } from './threads.js';
 
 const MR = 4;
 const NR = 8;
@@ -310,8 +310,8 @@ export class WasmGemm {
   }
 
   /**
-   * gemm over A's panels, shared between this thread and the ready workers by whole panels when the
-   * product is worth it (≥ ~100 µs: dispatch costs microseconds).
+   * gemm over A's panels, shared between this thread and the ready workers in chunks of whole
+   * panels when the product is worth it (≥ ~100 µs: dispatch costs microseconds).
    */
   private run(a: number, b: number, c: number, mPanels: number, nPanels: number, K: number): void {
     const ldc = nPanels * NR * 4;
@@ -321,19 +321,15 @@ export class WasmGemm {
         this.pool = WorkerPool.forMemory(this.memory, this.threads - 1);
         this.pooled = this.pool?.register(this.module, 'gemm') ?? -1;
       }
-      const parts = Math.min(1 + (this.pool?.ready ?? 0), mPanels);
-      if (parts > 1) {
-        const share = (i: number): [number, number] => [
-          Math.floor((i * mPanels) / parts),
-          Math.floor(((i + 1) * mPanels) / parts),
-        ];
-        const args = (i: number): number[] => {
-          const [from, to] = share(i);
+      const ready = this.pool?.ready ?? 0;
+      if (ready > 0) {
+        const n = chunkCount(mPanels, ready + 1, 4);
+        const chunks = Array.from({ length: n }, (_, i) => {
+          const [from, to] = [Math.floor((i * mPanels) / n), Math.floor(((i + 1) * mPanels) / n)];
           return [a + from * K * MR * 4, b, c + from * MR * ldc, to - from, nPanels, K, ldc];
-        };
-        const jobs = Array.from({ length: parts - 1 }, (_, i) => args(i + 1));
-        this.pool!.run(this.pooled, jobs, () =>
-          this.gemm(...(args(0) as Parameters<GemmFunction>)),
+        });
+        this.pool!.run(this.pooled, chunks, (args) =>
+          this.gemm(...(args as Parameters<GemmFunction>)),
         );
         return;
       }
