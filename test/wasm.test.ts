@@ -8,6 +8,7 @@ import { buildModule, FunctionBuilder, ValType } from '../src/backends/wasm/emit
 import { gemmModuleBytes, WasmGemm } from '../src/backends/wasm/gemm.js';
 import { Arena } from '../src/backends/wasm/arena.js';
 import { WasmElementwise } from '../src/backends/wasm/elementwise.js';
+import { WorkerPool } from '../src/backends/wasm/threads.js';
 import { cpuBackend } from '../src/backends/cpu/index.js';
 
 describe('emitter', () => {
@@ -176,6 +177,31 @@ describe('SIMD matmul matches the reference kernel', () => {
           assert.equal(out.buffer[r * cols + c], want, `${label}: [${r}, ${c}]`);
         }
     }
+  });
+
+  test('a kernel that fails on a worker is reported, and the pool is not used again', async () => {
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+    // probe(address): reads and rewrites 16 bytes there; out of bounds, it traps.
+    const f = new FunctionBuilder('probe', [ValType.i32]);
+    const [address] = f.params as [never];
+    f.get(address).get(address).v128Load(0).v128Store(0);
+    const module = new WebAssembly.Module(buildModule([f], true));
+    const { probe } = new WebAssembly.Instance(module, { env: { memory } }).exports as {
+      probe: (address: number) => void;
+    };
+    const pool = WorkerPool.forMemory(memory, 2)!;
+    const id = pool.register(module, 'probe');
+    for (let wait = 0; pool.ready < 2 && wait < 200; wait++)
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    assert.equal(pool.ready, 2);
+    pool.run(id, [[0], [16], [32], [48]], ([a]) => probe(a!));
+    // Every chunk traps on a worker; here each one only takes 5 ms, so the workers get some.
+    const slowly = (): void => {
+      for (const until = Date.now() + 5; Date.now() < until;);
+    };
+    const bad = Array.from({ length: 8 }, () => [1 << 30]);
+    assert.throws(() => pool.run(id, bad, slowly), /a worker thread failed while running a kernel/);
+    assert.equal(pool.ready, 0);
   });
 
   test('bad NABLA_* settings are refused with the value named', () => {
