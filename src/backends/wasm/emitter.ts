@@ -255,7 +255,7 @@ export class FunctionBuilder {
 
   /**
    * Compares the two f32 values (or f32x4 vectors) on the stack and pushes the result as f32 1 or
-   * 0 per lane, as the plain-TS kernels' `(a > b ? 1 : 0)` does (NaN compares false, except ne).
+   * 0 per lane, as the plain-TS kernels' `+(a > b)` does (NaN compares false, except ne).
    */
   f32Compare(name: F32Compare, lanes: 1 | 4): this {
     if (lanes === 1) return this.op(F32_COMPARE_SCALAR[name], 0xb3); // …, f32.convert_i32_u
