@@ -5,6 +5,7 @@
  */
 import type { TypedArray } from '../../core/dtype.js';
 import type { ArrayView, ReduceAttrs } from '../primitives.js';
+import { isDense } from './elementwise.js';
 
 type View = ArrayView<TypedArray>;
 type Fold = (x: TypedArray, base: number, rel: Int32Array) => number;
@@ -73,8 +74,60 @@ export function blockOffsets(shape: readonly number[], strides: readonly number[
   return rel;
 }
 
+/**
+ * Sum over leading or trailing dimensions of a dense view, without the offset list: each output
+ * adds its elements in the same (row-major) order as the general fold, in float64, so the floats
+ * are the same. Columns (leading dimensions) are summed four at a time, down the rows.
+ * Returns false for other layouts.
+ */
+function denseSum(out: View, x: View, dims: readonly number[]): boolean {
+  const n = x.shape.length;
+  const leading = dims.every((d, i) => d === i);
+  const trailing = dims.every((d, i) => d === n - dims.length + i);
+  if ((!leading && !trailing) || !isDense(x)) return false;
+  const size = (from: number, to: number): number =>
+    x.shape.slice(from, to).reduce((a, b) => a * b, 1);
+  const [data, o, base] = [x.buffer, out.buffer, x.offset];
+  if (trailing) {
+    const [outer, inner] = [size(0, n - dims.length), size(n - dims.length, n)];
+    for (let i = 0, p = base; i < outer; i++) {
+      let acc = 0;
+      for (const end = p + inner; p < end; p++) acc += data[p]!;
+      o[out.offset + i] = acc;
+    }
+    return true;
+  }
+  // Four columns at a time, each its own chain of additions down the rows.
+  const [rows, inner] = [size(0, dims.length), size(dims.length, n)];
+  let j = 0;
+  for (; j + 4 <= inner; j += 4) {
+    let s0 = 0,
+      s1 = 0,
+      s2 = 0,
+      s3 = 0;
+    for (let r = 0, p = base + j; r < rows; r++, p += inner) {
+      s0 += data[p]!;
+      s1 += data[p + 1]!;
+      s2 += data[p + 2]!;
+      s3 += data[p + 3]!;
+    }
+    const at = out.offset + j;
+    o[at] = s0;
+    o[at + 1] = s1;
+    o[at + 2] = s2;
+    o[at + 3] = s3;
+  }
+  for (; j < inner; j++) {
+    let acc = 0;
+    for (let r = 0, p = base + j; r < rows; r++, p += inner) acc += data[p]!;
+    o[out.offset + j] = acc;
+  }
+  return true;
+}
+
 export function reduceKernel(fold: Fold) {
   return (out: View, [x]: readonly View[], { dims }: ReduceAttrs): void => {
+    if (fold === sum && denseSum(out, x!, dims)) return;
     const reduced = new Set(dims);
     const keptShape: number[] = [];
     const keptStrides: number[] = [];
