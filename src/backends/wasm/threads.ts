@@ -51,8 +51,9 @@ export function chunkCount(span: number, threads: number, perThread: number): nu
 }
 
 /**
- * Claims chunks of `job` and runs them with `call(chunk)` until none is left; `call` decrements
- * REMAINING. Shared by the workers (below, as source text) and the calling thread.
+ * Claims chunks of the job tagged `tag` and runs them with `call(chunk)` until none is left;
+ * `call` decrements REMAINING. Its source text is pasted into the workers' (below), so the calling
+ * thread and the workers follow one protocol.
  */
 function claimChunks(ctl: Int32Array, tag: number, call: (chunk: number) => void): void {
   for (;;) {
@@ -71,6 +72,7 @@ const { memory, control, slot } = workerData;
 const [JOB, KERNEL, ARGC, NEXT, CHUNKS, REMAINING, FAILED] = [${JOB}, ${KERNEL}, ${ARGC}, ${NEXT}, ${CHUNKS}, ${REMAINING}, ${FAILED}];
 const kernels = [];
 const ctl = new Int32Array(control);
+const tagOf = ${tagOf.toString()};
 const claimChunks = ${claimChunks.toString()};
 function call(chunk) {
   try {
@@ -95,7 +97,7 @@ for (;;) {
   while (Atomics.load(ctl, JOB) === seen && performance.now() < until);
   Atomics.wait(ctl, JOB, seen);
   seen = Atomics.load(ctl, JOB);
-  claimChunks(ctl, (seen & 0x7fff) << 16, call);
+  claimChunks(ctl, tagOf(seen), call);
 }
 `;
 
