@@ -53,15 +53,22 @@ export function chunkCount(span: number, threads: number, perThread: number): nu
 /**
  * Claims chunks of the job tagged `tag` and runs them with `call(chunk)` until none is left;
  * `call` decrements REMAINING. Its source text is pasted into the workers' (below), so the calling
- * thread and the workers follow one protocol.
+ * thread and the workers follow one protocol; it reads no outer names (the slots of NEXT and
+ * CHUNKS come as arguments), so it survives a minifier's renaming.
  */
-function claimChunks(ctl: Int32Array, tag: number, call: (chunk: number) => void): void {
+function claimChunks(
+  ctl: Int32Array,
+  tag: number,
+  call: (chunk: number) => void,
+  nextAt: number,
+  chunksAt: number,
+): void {
   for (;;) {
-    const next = Atomics.load(ctl, NEXT);
+    const next = Atomics.load(ctl, nextAt);
     const chunk = next & 0xffff;
-    if ((next & ~0xffff) !== tag || chunk >= Atomics.load(ctl, CHUNKS)) return;
+    if ((next & ~0xffff) !== tag || chunk >= Atomics.load(ctl, chunksAt)) return;
     // A chunk claimed keeps its job's table in place: the next job waits for REMAINING = 0.
-    if (Atomics.compareExchange(ctl, NEXT, next, next + 1) === next) call(chunk);
+    if (Atomics.compareExchange(ctl, nextAt, next, next + 1) === next) call(chunk);
   }
 }
 
@@ -97,7 +104,7 @@ for (;;) {
   while (Atomics.load(ctl, JOB) === seen && performance.now() < until);
   Atomics.wait(ctl, JOB, seen);
   seen = Atomics.load(ctl, JOB);
-  claimChunks(ctl, tagOf(seen), call);
+  claimChunks(ctl, tagOf(seen), call, NEXT, CHUNKS);
 }
 `;
 
@@ -198,10 +205,11 @@ export class WorkerPool {
     Atomics.store(ctl, JOB, job);
     Atomics.notify(ctl, JOB);
     try {
-      claimChunks(ctl, tagOf(job), (chunk) => {
+      const call = (chunk: number): void => {
         own(chunks[chunk]!);
         Atomics.sub(ctl, REMAINING, 1);
-      });
+      };
+      claimChunks(ctl, tagOf(job), call, NEXT, CHUNKS);
       this.awaitChunks();
     } catch (error) {
       // Workers may still be inside this job: the pool cannot safely start another.
