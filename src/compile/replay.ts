@@ -68,6 +68,8 @@ interface ReplayStep {
   readonly backend: Backend;
   /** Slots of values made this run that die after this step. */
   frees: number[];
+  /** For a `target` step: the tensor it writes into. */
+  target?: Tensor;
 }
 
 export class Replay {
@@ -88,8 +90,6 @@ export class Replay {
   private readonly perRun: number[] = [];
   /** Buffers allocated for this replay, freed by dispose(). */
   private readonly owned: Tensor[] = [];
-  /** The tensor each `target` step writes into. */
-  private readonly targetOf = new Map<ReplayStep, Tensor>();
   private running = false;
 
   /**
@@ -166,7 +166,7 @@ export class Replay {
     );
     if (!safe) return;
     s.mode = 'target';
-    this.targetOf.set(s, target);
+    s.target = target;
   }
 
   /**
@@ -283,12 +283,10 @@ export class Replay {
             values[s.output] = out;
             break;
           }
-          case 'target': {
-            const target = this.targetOf.get(s)!;
-            s.step.fill!(target, args);
-            values[s.output] = target;
+          case 'target':
+            s.step.fill!(s.target!, args);
+            values[s.output] = s.target;
             break;
-          }
           case 'dispatch':
             values[s.output] = s.step.run(args.slice());
             break;

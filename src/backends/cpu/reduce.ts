@@ -6,6 +6,7 @@
 import type { TypedArray } from '../../core/dtype.js';
 import type { ArrayView, ReduceAttrs } from '../primitives.js';
 import { isDense } from './elementwise.js';
+import { sizeOf } from '../../core/shape.js';
 
 type View = ArrayView<TypedArray>;
 type Fold = (x: TypedArray, base: number, rel: Int32Array) => number;
@@ -85,8 +86,7 @@ function denseSum(out: View, x: View, dims: readonly number[]): boolean {
   const leading = dims.every((d, i) => d === i);
   const trailing = dims.every((d, i) => d === n - dims.length + i);
   if ((!leading && !trailing) || !isDense(x)) return false;
-  const size = (from: number, to: number): number =>
-    x.shape.slice(from, to).reduce((a, b) => a * b, 1);
+  const size = (from: number, to: number): number => sizeOf(x.shape.slice(from, to));
   const [data, o, base] = [x.buffer, out.buffer, x.offset];
   if (trailing) {
     const [outer, inner] = [size(0, n - dims.length), size(n - dims.length, n)];
