@@ -190,7 +190,7 @@ describe('SIMD matmul matches the reference kernel', () => {
       probe: (address: number) => void;
     };
     const pool = WorkerPool.forMemory(memory, 2)!;
-    const id = pool.register(module, 'probe');
+    const id = pool.kernelId(module, 'probe');
     for (let wait = 0; pool.ready < 2 && wait < 200; wait++)
       await new Promise((resolve) => setTimeout(resolve, 25));
     assert.equal(pool.ready, 2);

@@ -13,7 +13,7 @@ import type { FusedExpr } from '../backend.js';
 import type { ArrayView } from '../primitives.js';
 import { broadcastStrides, collapse } from '../cpu/elementwise.js';
 import type { Arena } from './arena.js';
-import { chunkCount, MAX_KERNEL_ARGS, WorkerPool } from './threads.js';
+import { MAX_KERNEL_ARGS, WorkerPool } from './threads.js';
 import {
   buildModule,
   FunctionBuilder,
@@ -151,11 +151,10 @@ function elementwiseModuleBytes(
   return buildModule([kernelFunction(expr, walks)], shared);
 }
 
-/** A compiled kernel, with its module for worker threads (and its number in their pool). */
+/** A compiled kernel, with its module for worker threads. */
 interface Compiled {
   readonly run: (...args: number[]) => void;
   readonly module: WebAssembly.Module;
-  pooled?: number;
 }
 
 /**
@@ -239,35 +238,25 @@ export class WasmElementwise {
     rows: number,
     length: number,
   ): void {
-    const whole = (): void => kernel.run(...args, ...rowStrides, rows, length);
     const fits = args.length + rowStrides.length + 2 <= MAX_KERNEL_ARGS;
-    if (rows * length < PARALLEL_ELEMENTS || this.threads < 2 || !fits) return whole();
-    this.pool ??= WorkerPool.forMemory(this.arena.memory, this.threads - 1);
-    const ready = this.pool?.ready ?? 0;
-    if (ready === 0) return whole();
-    kernel.pooled ??= this.pool!.register(kernel.module, 'kernel');
-    // Chunks of rows, or of the only row (in whole vectors of at least MIN_CHUNK elements).
-    const byRows = rows > 1;
-    const span = byRows ? rows : Math.floor(length / MIN_CHUNK);
-    const n = chunkCount(span, ready + 1, 1);
-    const bound = (i: number): number =>
-      i === n
-        ? byRows
-          ? rows
-          : length
-        : byRows
-          ? Math.floor((i * rows) / n)
-          : 4 * Math.floor((i * length) / (4 * n));
-    const chunk = (i: number): number[] => {
-      const [from, to] = [bound(i), bound(i + 1)];
-      const moved = byRows
-        ? [4 * from * length, ...rowStrides.map((stride) => from * stride)]
-        : [4 * from, ...walks.map((w) => from * STEP[w])];
-      const addresses = args.map((address, k) => address + moved[k]!);
-      return [...addresses, ...rowStrides, byRows ? to - from : 1, byRows ? length : to - from];
-    };
-    const chunks = Array.from({ length: n }, (_, i) => chunk(i));
-    this.pool!.run(kernel.pooled, chunks, (chunkArgs) => kernel.run(...chunkArgs));
+    if (rows * length >= PARALLEL_ELEMENTS && this.threads > 1 && fits) {
+      this.pool ??= WorkerPool.forMemory(this.arena.memory, this.threads - 1);
+      // Chunks of rows, or of the only row (whole vectors, at least MIN_CHUNK elements).
+      const byRows = rows > 1;
+      const split = byRows
+        ? { units: rows, perThread: 1 }
+        : { units: length, perThread: 1, minChunk: MIN_CHUNK, granule: 4 };
+      const chunk = (from: number, to: number): number[] => {
+        const moved = byRows
+          ? [4 * from * length, ...rowStrides.map((stride) => from * stride)]
+          : [4 * from, ...walks.map((w) => from * STEP[w])];
+        const addresses = args.map((address, k) => address + moved[k]!);
+        return [...addresses, ...rowStrides, byRows ? to - from : 1, byRows ? length : to - from];
+      };
+      const here = (chunkArgs: readonly number[]): void => kernel.run(...chunkArgs);
+      if (this.pool?.share(kernel.module, 'kernel', split, chunk, here)) return;
+    }
+    kernel.run(...args, ...rowStrides, rows, length);
   }
 
   /** Worker threads ready to share outputs (0 until the first big output starts them). */

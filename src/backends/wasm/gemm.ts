@@ -11,7 +11,7 @@ import { matmulLayout, packPanels } from '../cpu/pack.js';
 import { buildModule, FunctionBuilder, ValType } from './emitter.js';
 import type { Arena } from './arena.js';
 import { NablaError } from '../../core/errors.js';
-import { chunkCount, WorkerPool } from './threads.js';
+import { WorkerPool } from './threads.js';
 
 const MR = 4;
 const NR = 8;
@@ -248,8 +248,6 @@ export class WasmGemm {
   private readonly copyRows: CopyRowsFunction;
   /** Started at the first product big enough to share; null when there are no other threads. */
   private pool: WorkerPool | null | undefined;
-  /** The gemm's number in the pool. */
-  private pooled = -1;
 
   /** `threads`: how many threads share a big product (worker threads need the shared arena). */
   constructor(
@@ -317,22 +315,20 @@ export class WasmGemm {
     const ldc = nPanels * NR * 4;
     const work = mPanels * nPanels * K * MR * NR;
     if (work >= PARALLEL_WORK && this.threads > 1 && this.arena) {
-      if (this.pool === undefined) {
-        this.pool = WorkerPool.forMemory(this.memory, this.threads - 1);
-        this.pooled = this.pool?.register(this.module, 'gemm') ?? -1;
-      }
-      const ready = this.pool?.ready ?? 0;
-      if (ready > 0) {
-        const n = chunkCount(mPanels, ready + 1, 4);
-        const chunks = Array.from({ length: n }, (_, i) => {
-          const [from, to] = [Math.floor((i * mPanels) / n), Math.floor(((i + 1) * mPanels) / n)];
-          return [a + from * K * MR * 4, b, c + from * MR * ldc, to - from, nPanels, K, ldc];
-        });
-        this.pool!.run(this.pooled, chunks, (args) =>
-          this.gemm(...(args as Parameters<GemmFunction>)),
-        );
+      this.pool ??= WorkerPool.forMemory(this.memory, this.threads - 1);
+      const args = (from: number, to: number): number[] => [
+        a + from * K * MR * 4,
+        b,
+        c + from * MR * ldc,
+        to - from,
+        nPanels,
+        K,
+        ldc,
+      ];
+      const here = (chunk: readonly number[]): void =>
+        this.gemm(...(chunk as Parameters<GemmFunction>));
+      if (this.pool?.share(this.module, 'gemm', { units: mPanels, perThread: 4 }, args, here))
         return;
-      }
     }
     this.gemm(a, b, c, mPanels, nPanels, K, ldc);
   }

@@ -42,12 +42,16 @@ const IDLE_SPIN_MS = 0.1;
 const tagOf = (job: number): number => (job & 0x7fff) << 16;
 
 /**
- * How many chunks to cut `span` units of work into: `perThread` for each of `threads` threads.
- * More than one each lets the others take over the share of a worker that wakes late; streaming
- * kernels run best in one long chunk each (W5 fused: 36 GB/s against 30 with four each).
+ * How work is cut into chunks: `units` of it (panels, rows, elements), `perThread` chunks for each
+ * thread (more than one each lets the others take over the share of a worker that wakes late;
+ * streaming kernels run best in one long chunk each: W5 fused, 36 GB/s against 30 with four), of at
+ * least `minChunk` units, cut at multiples of `granule` units.
  */
-export function chunkCount(span: number, threads: number, perThread: number): number {
-  return Math.max(1, Math.min(span, perThread * threads, MAX_CHUNKS));
+export interface Split {
+  readonly units: number;
+  readonly perThread: number;
+  readonly minChunk?: number;
+  readonly granule?: number;
 }
 
 /**
@@ -136,6 +140,8 @@ export class WorkerPool {
   );
   private readonly workers: { postMessage(message: Registration): void }[] = [];
   private kernels = 0;
+  /** Each registered kernel's number, by module and export. */
+  private readonly ids = new WeakMap<WebAssembly.Module, Map<string, number>>();
   private job = 0;
   private broken = false;
 
@@ -167,10 +173,41 @@ export class WorkerPool {
     return pool;
   }
 
-  /** Makes `exportName` of `module` runnable by the workers; returns its number for run(). */
-  register(module: WebAssembly.Module, exportName: string): number {
-    for (const worker of this.workers) worker.postMessage({ module, exportName });
-    return this.kernels++;
+  /** The number run() knows `exportName` of `module` by, registered with the workers once. */
+  kernelId(module: WebAssembly.Module, exportName: string): number {
+    let byExport = this.ids.get(module);
+    if (!byExport) this.ids.set(module, (byExport = new Map()));
+    let id = byExport.get(exportName);
+    if (id === undefined) {
+      for (const worker of this.workers) worker.postMessage({ module, exportName });
+      byExport.set(exportName, (id = this.kernels++));
+    }
+    return id;
+  }
+
+  /**
+   * Runs `exportName` of `module` over the work `split` describes, on this thread (`here` runs a
+   * chunk's arguments) and the ready workers; `argsOf(from, to)` are the arguments for units
+   * [from, to). Returns false, having run nothing, when no worker is ready.
+   */
+  share(
+    module: WebAssembly.Module,
+    exportName: string,
+    { units, perThread, minChunk = 1, granule = 1 }: Split,
+    argsOf: (from: number, to: number) => number[],
+    here: (args: readonly number[]) => void,
+  ): boolean {
+    const ready = this.ready;
+    if (ready === 0) return false;
+    const n = Math.max(
+      1,
+      Math.min(Math.floor(units / minChunk), perThread * (ready + 1), MAX_CHUNKS),
+    );
+    const bound = (i: number): number =>
+      i === n ? units : granule * Math.floor((i * units) / (granule * n));
+    const chunks = Array.from({ length: n }, (_, i) => argsOf(bound(i), bound(i + 1)));
+    this.run(this.kernelId(module, exportName), chunks, here);
+    return true;
   }
 
   /** How many workers have started and can take chunks now. */
