@@ -126,6 +126,23 @@ describe('inlining', () => {
       assert.equal(counter.calls, inline ? 1 : 3, `inline: ${inline}`);
     }
   });
+
+  test('an inline op whose forward reads values is refused with its name, when the graph runs', () => {
+    const reads = nb.customOp({
+      name: 'TestReadsValues',
+      forward: (x) => x.mul(x.max().item()),
+      backward: (_, dy) => [dy],
+      infer: ([x]) => x!,
+      inline: true,
+    });
+    const g = new tf1.Graph();
+    const X = tf1.placeholder('float32', [3], 'X', g);
+    const y = reads(X);
+    assert.throws(
+      () => new tf1.Session(g).run(y, new Map([[X, nb.ones([3])]])),
+      /TestReadsValues: is declared inline, but its forward cannot run as graph ops \(it must only compose nabla ops\): .*symbolic tensor/,
+    );
+  });
 });
 
 describe('assignments computed in place', () => {

@@ -4,6 +4,7 @@
  * each of them on every run — so fusion can merge them with their neighbours. Its gradient is
  * untouched: the graph's gradient nodes were built from the op's own backward.
  */
+import { opError } from '../core/errors.js';
 import { Graph, type Leaf } from '../graph/graph.js';
 import type { FunctionOp, TapeNode } from '../ops/define.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -31,7 +32,16 @@ function bodyOf(node: TapeNode, op: FunctionOp<unknown>, leaves: Map<Tensor, Lea
     scratch.addLeaf(arg, { kind: 'placeholder', name: 'arg' });
     return arg;
   });
-  const result = op.forward(args, node.attrs);
+  let result: Tensor;
+  try {
+    result = op.forward(args, node.attrs);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw opError(
+      op.name,
+      `is declared inline, but its forward cannot run as graph ops (it must only compose nabla ops): ${reason}`,
+    );
+  }
   if (!result.gradFn || result.graph !== scratch) return null;
   const rename = new Map<Tensor, Tensor>(args.map((a, i) => [a, node.inputs[i]!]));
   rename.set(result, node.output);
