@@ -1,6 +1,6 @@
 /** Datasets, DataLoader, splits, the bundled datasets and the IDX reader. */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, test } from 'node:test';
@@ -12,6 +12,35 @@ const ds = (): nb.data.TensorDataset =>
     nb.arange(10, undefined, 1, { dtype: 'float32' }).reshape([10, 1]),
     nb.arange(10),
   );
+
+/** IDX bytes: magic (0, 0, ubyte, rank), big-endian sizes, then the data. */
+function idx(shape: readonly number[], data: Uint8Array): Uint8Array {
+  const header = new DataView(new ArrayBuffer(4 + 4 * shape.length));
+  header.setUint32(0, 0x0800 + shape.length);
+  shape.forEach((d, i) => header.setUint32(4 + 4 * i, d));
+  return Uint8Array.from([...new Uint8Array(header.buffer), ...data]);
+}
+
+/**
+ * A folder laid out like Debian's dataset-fashion-mnist, gzipped as Debian ships it: image i's
+ * pixel p is (i + p) % 256, label i is i % 10.
+ */
+function fashionFixture(counts: { train: number; test: number }): string {
+  const dir = tempDir();
+  for (const [prefix, n] of [
+    ['train', counts.train],
+    ['t10k', counts.test],
+  ] as const) {
+    const pixels = Uint8Array.from(
+      { length: n * 784 },
+      (_, k) => (Math.floor(k / 784) + (k % 784)) % 256,
+    );
+    const labels = Uint8Array.from({ length: n }, (_, i) => i % 10);
+    writeFileSync(join(dir, `${prefix}-images-idx3-ubyte.gz`), gzipSync(idx([n, 28, 28], pixels)));
+    writeFileSync(join(dir, `${prefix}-labels-idx1-ubyte.gz`), gzipSync(idx([n], labels)));
+  }
+  return dir;
+}
 
 describe('DataLoader', () => {
   test('batches in order, with a short last batch unless dropLast', () => {
@@ -102,14 +131,43 @@ describe('datasets', () => {
     assert.deepEqual(nb.datasets.mnist().test.y.toArray(), held.y.toArray());
   });
 
-  test('fashionMnist reads the IDX files of dataset-fashion-mnist', () => {
-    const { train, test: held, classes } = nb.datasets.fashionMnist();
+  test('fashionMnist reads a folder of IDX files (a made fixture), scaled to [0, 1]', () => {
+    const dir = fashionFixture({ train: 12, test: 6 });
+    const { train, test: held, classes } = nb.datasets.fashionMnist(dir);
     assert.deepEqual(
-      [train.x.shape, held.x.shape, held.y.shape],
-      [[60000, 784], [10000, 784], [10000]],
+      [train.x.shape, train.y.shape, held.x.shape, held.y.shape],
+      [[12, 784], [12], [6, 784], [6]],
     );
+    assert.deepEqual(Array.from(train.y.dataSync()), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]);
+    assert.equal(train.x.dataSync()[785], Math.fround(2 / 255)); // image 1, pixel 1: (1 + 1) % 256
+    assert.equal(held.x.max().item(), 1);
     assert.equal(classes[9], 'Ankle boot');
-    assert.ok(held.x.max().item() <= 1);
+  });
+
+  test(
+    'fashionMnist reads the IDX files of dataset-fashion-mnist',
+    { skip: !existsSync(nb.datasets.FASHION_MNIST_DIR) && 'needs Debian dataset-fashion-mnist' },
+    () => {
+      const { train, test: held, classes } = nb.datasets.fashionMnist();
+      assert.deepEqual(
+        [train.x.shape, held.x.shape, held.y.shape],
+        [[60000, 784], [10000, 784], [10000]],
+      );
+      assert.equal(classes[9], 'Ankle boot');
+      assert.ok(held.x.max().item() <= 1);
+    },
+  );
+
+  test('fashionMnist refuses labels that are not one per image, and empty files', () => {
+    const dir = fashionFixture({ train: 10, test: 2 });
+    // A rank-2 label file of 10×2 bytes: 20 labels for 10 images.
+    writeFileSync(join(dir, 'train-labels-idx1-ubyte'), idx([10, 2], new Uint8Array(20)));
+    assert.throws(
+      () => nb.datasets.fashionMnist(dir),
+      /train labels have shape \[10,2\], expected \[10\] \(one per image\)/,
+    );
+    const empty = fashionFixture({ train: 0, test: 2 });
+    assert.throws(() => nb.datasets.fashionMnist(empty), /the train files hold no images/);
   });
 
   test('a missing directory names the Debian package; truncated or corrupt files are reported', () => {

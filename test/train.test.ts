@@ -1,12 +1,12 @@
-/** Training helpers end to end: metrics, early stopping, fit, safetensors files, the CLI. */
+/** Training helpers end to end: metrics, early stopping, fit, the CLI. */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import * as nb from '../src/index.js';
-import { goldenPath, tempDir } from './helpers/files.js';
+import { tempDir } from './helpers/files.js';
 
 describe('metrics', () => {
   test('accuracy for multi-class logits, one-hot targets and binary probabilities', () => {
@@ -124,80 +124,6 @@ describe('fit', () => {
         }),
       /training stopped: the loss became (NaN|Infinity) at epoch \d+, step \d+; the last finite loss was [\d.e+]+ at step \d+\. Try a lower learning rate\./,
     );
-  });
-});
-
-describe('safetensors', () => {
-  test('a state dict round-trips through a file, with metadata', () => {
-    const dir = tempDir();
-    const state = {
-      w: nb.randn([3, 2]),
-      n: nb.tensor(new Int32Array([1, -2])),
-      d: nb.ones([2], { dtype: 'float64' }),
-      b: nb.tensor([true, false]),
-    };
-    nb.save(state, join(dir, 'm.safetensors'), { note: 'hi' });
-    const bytes = new Uint8Array(readFileSync(join(dir, 'm.safetensors')));
-    const { tensors, metadata } = nb.deserialize(bytes);
-    for (const [k, t] of Object.entries(state)) {
-      assert.equal(tensors[k]!.dtype, t.dtype);
-      assert.deepEqual(tensors[k]!.toArray(), t.toArray());
-    }
-    assert.deepEqual(metadata, { note: 'hi' });
-    const headerLength = Number(new DataView(bytes.buffer).getBigUint64(0, true));
-    assert.equal((8 + headerLength) % 8, 0, 'data starts 8-byte aligned');
-    assert.deepEqual(readdirSync(dir), ['m.safetensors'], 'no temporary files left');
-  });
-
-  test("reads PyTorch's tensors (F32, F64, I64, F16, BOOL)", () => {
-    const loaded = nb.load(goldenPath('torch-model.safetensors'));
-    const expected = JSON.parse(readFileSync(goldenPath('torch-model.json'), 'utf8')) as {
-      tensors: Record<string, { shape: number[]; values: number[] }>;
-    };
-    for (const [name, { shape, values }] of Object.entries(expected.tensors)) {
-      assert.deepEqual(loaded[name]!.shape, shape, name);
-      const got = Array.from(loaded[name]!.cast('float64').dataSync());
-      got.forEach((v, i) =>
-        assert.ok(Math.abs(v - values[i]!) <= 1e-6 * Math.abs(values[i]!), `${name}[${i}]`),
-      );
-    }
-    assert.equal(loaded['labels']!.dtype, 'int32');
-    assert.equal(loaded['mask']!.dtype, 'bool');
-  });
-
-  test('truncated and corrupt files are reported with their path', () => {
-    const dir = tempDir();
-    const good = nb.serialize({ w: nb.ones([4]) });
-    const path = join(dir, 'bad.safetensors');
-    writeFileSync(path, good.subarray(0, good.length - 3));
-    assert.throws(
-      () => nb.load(path),
-      /bad\.safetensors: not a valid safetensors file: tensor 'w': data_offsets \[0, 16\] outside the 13 data bytes \(truncated\?\)/,
-    );
-    writeFileSync(path, good.subarray(0, 20));
-    assert.throws(() => nb.load(path), /header of \d+ bytes runs past the end of the file/);
-    const garbled = good.slice();
-    garbled[8] = 0x7b + 1;
-    writeFileSync(path, garbled);
-    assert.throws(() => nb.load(path), /the header is not JSON/);
-  });
-
-  test('a model saved and loaded gives the same outputs', () => {
-    const dir = tempDir();
-    const a = new nb.nn.Sequential(
-      new nb.nn.Linear(3, 4),
-      new nb.nn.ReLU(),
-      new nb.nn.Linear(4, 2),
-    );
-    nb.save(a.stateDict(), join(dir, 'model.safetensors'));
-    const b = new nb.nn.Sequential(
-      new nb.nn.Linear(3, 4),
-      new nb.nn.ReLU(),
-      new nb.nn.Linear(4, 2),
-    );
-    b.loadStateDict(nb.load(join(dir, 'model.safetensors')));
-    const x = nb.randn([2, 3]);
-    assert.deepEqual(b.forward(x).toArray(), a.forward(x).toArray());
   });
 });
 

@@ -4,7 +4,7 @@
  * is reported with its path and what was expected.
  */
 import { NablaError } from '../core/errors.js';
-import { nodeModule } from '../engine/node.js';
+import { nodeModule, readFileOrFail } from '../engine/node.js';
 
 export interface IdxArray {
   shape: number[];
@@ -38,8 +38,7 @@ export function parseIdx(bytes: Uint8Array, source: string): IdxArray {
 
 /** Reads an IDX file, gunzipping it when it starts with the gzip magic bytes. */
 export function readIdx(path: string): IdxArray {
-  const fs = nodeModule('node:fs');
-  let bytes: Uint8Array = fs.readFileSync(path);
+  let bytes = readFileOrFail('readIdx', path);
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
     try {
       bytes = nodeModule('node:zlib').gunzipSync(bytes);

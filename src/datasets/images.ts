@@ -108,11 +108,18 @@ function loadSplit(dir: string, prefix: 'train' | 't10k'): Split {
   const images = readIdx(findFile(dir, `${prefix}-images-idx3-ubyte`));
   const labels = readIdx(findFile(dir, `${prefix}-labels-idx1-ubyte`));
   const [n, rows, cols] = images.shape;
-  if (images.shape.length !== 3 || rows !== 28 || cols !== 28 || labels.shape[0] !== n) {
+  const [count] = labels.shape;
+  if (images.shape.length !== 3 || rows !== 28 || cols !== 28) {
     throw new NablaError(
-      `fashionMnist: ${prefix} images ${JSON.stringify(images.shape)} and labels ${JSON.stringify(labels.shape)} do not match`,
+      `fashionMnist: ${prefix} images have shape ${JSON.stringify(images.shape)}, expected [n, 28, 28]`,
     );
   }
+  if (labels.shape.length !== 1 || count !== n) {
+    throw new NablaError(
+      `fashionMnist: ${prefix} labels have shape ${JSON.stringify(labels.shape)}, expected [${n}] (one per image)`,
+    );
+  }
+  if (n === 0) throw new NablaError(`fashionMnist: the ${prefix} files hold no images`);
   const x = new Float32Array(images.data.length);
   for (let i = 0; i < x.length; i++) x[i] = images.data[i]! / 255;
   const y = Int32Array.from(labels.data);

@@ -37,3 +37,22 @@ export function nodeModule<K extends keyof NodeModules>(name: K): NodeModules[K]
   }
   return load(name) as NodeModules[K];
 }
+
+/** A file's bytes; a missing file, a folder or an unreadable one is a NablaError naming the path. */
+export function readFileOrFail(op: string, path: string): Uint8Array {
+  const fs = nodeModule('node:fs');
+  try {
+    return fs.readFileSync(path);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'it is a folder, not a file'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : (error as Error).message;
+    throw new NablaError(`${op}: cannot read '${path}': ${why}`, op);
+  }
+}

@@ -6,7 +6,7 @@
  */
 import { NablaError } from '../core/errors.js';
 import type { DType, TypedArray } from '../core/dtype.js';
-import { nodeModule } from '../engine/node.js';
+import { nodeModule, readFileOrFail } from '../engine/node.js';
 import { tensor } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -42,9 +42,10 @@ export function serialize(state: StateDict, metadata: Record<string, string> = {
     chunks.push(bytes);
     offset += bytes.length;
   }
-  let json = JSON.stringify(header);
-  json += ' '.repeat((8 - (json.length % 8)) % 8); // align the data to 8 bytes, as the reference does
-  const headerBytes = new TextEncoder().encode(json);
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  // The data must start 8-byte aligned: pad the header (counted in UTF-8 bytes) with spaces.
+  const headerBytes = new Uint8Array(json.length + ((8 - (json.length % 8)) % 8)).fill(0x20);
+  headerBytes.set(json);
   const out = new Uint8Array(8 + headerBytes.length + offset);
   new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
   out.set(headerBytes, 8);
@@ -120,6 +121,29 @@ const ELEMENT_BYTES: Record<string, number> = {
   BF16: 2,
 };
 
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isCount = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+
+/** One header entry, checked field by field: a file is untrusted input. */
+function readEntry(raw: unknown, bad: (why: string) => never): HeaderEntry {
+  if (!isRecord(raw) || typeof raw['dtype'] !== 'string')
+    return bad('needs dtype, shape and data_offsets');
+  const { dtype, shape, data_offsets: offsets } = raw;
+  if (!Array.isArray(shape) || !shape.every(isCount))
+    return bad(`shape ${JSON.stringify(shape)} is not a list of sizes >= 0`);
+  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount))
+    return bad(`data_offsets ${JSON.stringify(offsets)} is not two byte offsets >= 0`);
+  return { dtype, shape, data_offsets: [offsets[0]!, offsets[1]!] };
+}
+
+function readMetadata(raw: unknown, fail: (why: string) => never): Record<string, string> {
+  if (!isRecord(raw) || !Object.values(raw).every((v) => typeof v === 'string'))
+    return fail('__metadata__ is not an object of strings');
+  return raw as Record<string, string>;
+}
+
 /** Parses safetensors bytes; `source` names the file in errors. */
 export function deserialize(
   bytes: Uint8Array,
@@ -136,42 +160,43 @@ export function deserialize(
     fail(
       `header of ${headerLength} bytes runs past the end of the file (${bytes.length} bytes; truncated?)`,
     );
-  let header: Record<string, unknown>;
+  let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength))) as Record<
-      string,
-      unknown
-    >;
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
   } catch {
     return fail('the header is not JSON');
   }
+  if (!isRecord(header)) return fail('the header is not a JSON object');
   const data = bytes.subarray(8 + headerLength);
   const tensors: StateDict = {};
+  let metadata: Record<string, string> = {};
   for (const [name, raw] of Object.entries(header)) {
-    if (name === '__metadata__') continue;
-    const entry = raw as Partial<HeaderEntry>;
-    const bad = (why: string): never => fail(`tensor '${name}': ${why}`);
-    if (
-      !entry ||
-      typeof entry.dtype !== 'string' ||
-      !Array.isArray(entry.shape) ||
-      !Array.isArray(entry.data_offsets)
-    ) {
-      bad('needs dtype, shape and data_offsets');
+    if (name === '__metadata__') {
+      metadata = readMetadata(raw, fail);
+      continue;
     }
-    const [begin, end] = entry.data_offsets!;
-    const size = entry.shape!.reduce((a, b) => a * b, 1);
-    const elementBytes = ELEMENT_BYTES[entry.dtype!] ?? bad(`unsupported dtype ${entry.dtype}`);
-    if (!(begin! >= 0 && end! <= data.length && begin! <= end!))
+    const bad = (why: string): never => fail(`tensor '${name}': ${why}`);
+    const entry = readEntry(raw, bad);
+    const [begin, end] = entry.data_offsets;
+    const size = entry.shape.reduce((a, b) => a * b, 1);
+    const elementBytes = ELEMENT_BYTES[entry.dtype] ?? bad(`unsupported dtype ${entry.dtype}`);
+    if (!(end <= data.length && begin <= end))
       bad(`data_offsets [${begin}, ${end}] outside the ${data.length} data bytes (truncated?)`);
-    if (end! - begin! !== size * elementBytes)
+    if (end - begin !== size * elementBytes)
       bad(
-        `shape ${JSON.stringify(entry.shape)} needs ${size * elementBytes} bytes, offsets give ${end! - begin!}`,
+        `shape ${JSON.stringify(entry.shape)} needs ${size * elementBytes} bytes, offsets give ${end - begin}`,
       );
-    const { data: values, dtype } = decode(entry.dtype!, data.subarray(begin, end), bad);
-    tensors[name] = tensor(values, { shape: entry.shape!, dtype });
+    const { data: values, dtype } = decode(entry.dtype, data.subarray(begin, end), bad);
+    // An own property even for a name like '__proto__', which plain assignment would turn into
+    // the dict's prototype.
+    Object.defineProperty(tensors, name, {
+      value: tensor(values, { shape: entry.shape, dtype }),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
-  return { tensors, metadata: (header['__metadata__'] as Record<string, string>) ?? {} };
+  return { tensors, metadata };
 }
 
 /** Writes bytes to `path` atomically: readers see the old file or the whole new one, never half. */
@@ -198,6 +223,5 @@ export function save(state: StateDict, path: string, metadata?: Record<string, s
 
 /** Loads a safetensors file as a state dict. */
 export function load(path: string): StateDict {
-  const fs = nodeModule('node:fs');
-  return deserialize(fs.readFileSync(path), path).tensors;
+  return deserialize(readFileOrFail('load', path), path).tensors;
 }
