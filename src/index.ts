@@ -64,6 +64,7 @@ export {
   transpose,
   permute,
   reshape,
+  view,
   flatten,
   squeeze,
   unsqueeze,

@@ -70,7 +70,7 @@ describe('nb.jit', () => {
       a.step(...small);
       step(...small);
     }
-    assert.equal(traces, 2);
+    assert.equal(traces, 3); // one per signature, and the check of what it froze at the 4th call
     b.step(x, y); // an eager step after jitted ones continues the same optimizer state
     a.step(x, y);
     a.model
@@ -91,5 +91,111 @@ describe('nb.jit', () => {
       () => bad(nb.ones([2])),
       /symbolic tensor of a graph, with no value outside a session/,
     );
+  });
+});
+
+describe('what a compiled step follows, as eager code does', () => {
+  /** p starts at 0 and its gradient is 1, so each SGD step moves it by −lr. */
+  function sgdOnOne(lr: number) {
+    const p = nb.zeros([1], { requiresGrad: true });
+    const opt = new nb.optim.SGD([p], { lr });
+    const step = nb.jit(() => {
+      opt.zeroGrad();
+      const loss = p.sum();
+      loss.backward();
+      opt.step();
+      return loss;
+    });
+    return { p, opt, step };
+  }
+
+  test('the learning rate a scheduler sets, and opt.lr = 0', () => {
+    const { p, opt, step } = sgdOnOne(1);
+    const sched = new nb.optim.ExponentialLR(opt, 0.1);
+    const seen: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const before = p.item();
+      step();
+      seen.push(before - p.item());
+      sched.step();
+    }
+    close(seen, [1, 0.1, 0.01], 1e-6);
+    opt.lr = 0;
+    const before = p.item();
+    step();
+    assert.equal(p.item(), before);
+  });
+
+  test('dropout draws a new mask every call, and eval() switches it off', () => {
+    nb.manualSeed(3);
+    const model = new nb.nn.Sequential(new nb.nn.Dropout(0.5));
+    const forward = nb.jit((x: nb.Tensor) => model.forward(x));
+    const x = nb.ones([256]);
+    const [a, b] = [forward(x).toArray(), forward(x).toArray()] as number[][];
+    assert.notDeepEqual(a, b);
+    for (const mask of [a!, b!]) {
+      assert.ok(mask.every((v) => v === 0 || v === 2));
+      const kept = mask.filter((v) => v === 2).length;
+      assert.ok(kept > 90 && kept < 166, `kept ${kept} of 256`);
+    }
+    model.eval();
+    assert.deepEqual(forward(x).toArray(), x.toArray());
+    model.train();
+    assert.ok((forward(x).toArray() as number[]).some((v) => v === 0));
+  });
+
+  test('a closed-over number that changes is named in a warning and followed from then on', () => {
+    let scale = 2;
+    const f = nb.jit((x: nb.Tensor) => x.mul(scale));
+    const x = nb.tensor([1, 2]);
+    const warnings: string[] = [];
+    const original = console.warn;
+    console.warn = (message: string) => warnings.push(message);
+    try {
+      assert.deepEqual(f(x).toArray(), [2, 4]);
+      scale = 3;
+      assert.deepEqual(f(x).toArray(), [3, 6]); // the second call checks what the first froze
+      scale = 4;
+      assert.deepEqual(f(x).toArray(), [4, 8]);
+    } finally {
+      console.warn = original;
+    }
+    assert.equal(warnings.length, 1);
+    assert.match(
+      warnings[0]!,
+      /nb\.jit: a value the function reads from JavaScript changed after it was compiled: made while tracing: the number 2 became made while tracing: the number 3\. It is traced on every call from now on/,
+    );
+  });
+
+  test('a closed-over tensor rebound to another is noticed; one changed in place is followed', () => {
+    let w = nb.tensor([1, 1]);
+    const f = nb.jit((x: nb.Tensor) => x.mul(w));
+    const x = nb.tensor([1, 2]);
+    const original = console.warn;
+    console.warn = () => {};
+    try {
+      assert.deepEqual(f(x).toArray(), [1, 2]);
+      w.dataSync()[0] = 5;
+      assert.deepEqual(f(x).toArray(), [5, 2]);
+      w = nb.tensor([3, 3]);
+      f(x); // call 3: not a check call
+      assert.deepEqual(f(x).toArray(), [3, 6]); // call 4 checks
+    } finally {
+      console.warn = original;
+    }
+  });
+
+  test('plans are bounded: the least recently used goes first', () => {
+    let traces = 0;
+    const f = nb.jit(
+      (x: nb.Tensor) => {
+        traces++;
+        return x.add(1);
+      },
+      { maxPlans: 2 },
+    );
+    for (const n of [1, 2, 3, 1]) f(nb.zeros([n]));
+    assert.equal(traces, 4); // [1] was dropped when [3] came
+    assert.throws(() => nb.jit((x: nb.Tensor) => x, { maxPlans: 0 }), /maxPlans must be/);
   });
 });

@@ -74,6 +74,34 @@ describe('optimizer behaviour', () => {
     assert.equal(other.lr, 0.1);
   });
 
+  test('options are checked as PyTorch checks them, naming the option', () => {
+    const p = [nb.ones([1], { requiresGrad: true })];
+    const frozen = new nb.optim.SGD(p, { lr: 0 }); // PyTorch accepts lr = 0
+    p[0]!.sum().backward();
+    frozen.step();
+    assert.deepEqual(p[0]!.toArray(), [1]);
+    assert.throws(
+      () => new nb.optim.Adam(p, { betas: [1.5, 2] }),
+      (e: unknown) =>
+        e instanceof nb.NablaError &&
+        /Adam: betas must be two numbers in \[0, 1\), got \[1\.5,2\]/.test(e.message),
+    );
+    assert.throws(
+      () => new nb.optim.AdamW(p, { eps: -1 }),
+      /AdamW: eps must be a number >= 0, got -1/,
+    );
+    assert.throws(() => new nb.optim.SGD(p, { lr: 0.1, momentum: -0.5 }), /SGD: momentum must be/);
+    assert.throws(
+      () => new (nb.optim.SGD as unknown as new (p: nb.Tensor[]) => nb.optim.SGD)(p),
+      (e: unknown) =>
+        e instanceof nb.NablaError &&
+        /SGD: needs options with a learning rate: new nb\.optim\.SGD\(params, \{ lr: 0\.1 \}\)/.test(
+          e.message,
+        ),
+    );
+    assert.throws(() => (frozen.lr = NaN), /lr must be a number >= 0, got NaN/);
+  });
+
   test('bad arguments are reported', () => {
     assert.throws(() => new nb.optim.SGD([], { lr: 0.1 }), /empty parameter list/);
     assert.throws(
@@ -82,7 +110,7 @@ describe('optimizer behaviour', () => {
     );
     assert.throws(
       () => new nb.optim.SGD([nb.ones([1], { requiresGrad: true })], { lr: -1 }),
-      /learning rate must be positive/,
+      /SGD: lr must be a number >= 0, got -1/,
     );
     assert.throws(
       () => new nb.optim.SGD([nb.ones([1], { requiresGrad: true })], { lr: 0.1, nesterov: true }),

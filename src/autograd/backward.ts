@@ -7,6 +7,7 @@ import { formatShape, opError } from '../core/errors.js';
 import { shapesEqual, type Shape } from '../core/shape.js';
 import { withGradMode } from '../engine/grad-mode.js';
 import { isInternal, scoped } from '../engine/scope.js';
+import { activeTrace } from '../engine/trace.js';
 import { markEngineGrad } from './zero-grad.js';
 import type { TapeNode, Vjp } from '../ops/define.js';
 import * as ops from '../ops/index.js';
@@ -183,6 +184,13 @@ export function backward(
   options: BackwardOptions,
 ): void {
   for (const out of outputs) {
+    if (out.isSymbolic && !activeTrace()) {
+      // Outside nb.jit a graph's gradients are graph nodes too; backward() has nowhere to put them.
+      throw opError(
+        'backward',
+        'this is a symbolic tensor of a tf1 graph: build its gradients with tf1.gradients(loss, variables) or optimizer.minimize(loss), then run them in a Session',
+      );
+    }
     if (!out.requiresGrad) {
       throw opError(
         'backward',

@@ -4,7 +4,9 @@
  * the plan on later calls. Parameters and optimizer state are read and written in place, so eager
  * code and jitted code can be mixed.
  */
-import { formatShape } from '../core/errors.js';
+import { formatShape, opError } from '../core/errors.js';
+import { fingerprintOf, firstChange, sameTrace, type Fingerprint } from './fingerprint.js';
+import { warn } from '../engine/warn.js';
 import { shapesEqual } from '../core/shape.js';
 import { leavesOf, mapLeaves } from '../core/structure.js';
 import { Graph } from '../graph/graph.js';
@@ -26,27 +28,37 @@ export type JitResult =
   | readonly JitResult[]
   | { readonly [key: string]: JitResult };
 
-interface Compiled {
-  /** Outputs, then assigned values, then gradients, from the argument values. */
-  run: (args: readonly Tensor[]) => Tensor[];
+interface Traced {
+  graph: Graph;
+  inputs: Tensor[];
   /** The traced result, with symbolic tensors in place of values. */
   result: JitResult;
-  outputs: Tensor[];
   assignments: [Tensor, Tensor][];
   /** Tensors whose .grad the traced function set, with the symbolic gradient. */
   grads: [Tensor, Tensor][];
+  /** Module modes the function read: the plan holds while they stay as they were. */
+  modes: [object, boolean][];
+  fingerprint: Fingerprint;
+}
+
+interface Compiled extends Traced {
+  signature: string;
+  /** Outputs, then assigned values, then gradients, from the argument values. */
+  run: (args: readonly Tensor[]) => Tensor[];
+  outputs: Tensor[];
 }
 
 const isTensor = (v: unknown): v is Tensor => v instanceof Tensor;
 
-function trace(fn: (...args: Tensor[]) => JitResult, args: readonly Tensor[]): Compiled {
+function trace(fn: (...args: Tensor[]) => JitResult, args: readonly Tensor[]): Traced {
   const graph = new Graph();
   const inputs = args.map((a, i) => {
     const t = Tensor.symbolic(a.shape, a.dtype, graph, getBackend(a.device));
     graph.addLeaf(t, { kind: 'placeholder', name: `arg${i}` });
     return t;
   });
-  const record: Trace = { graph, assignments: [] };
+  const tracedFrom = Tensor.nextSerial;
+  const record: Trace = { graph, assignments: [], modes: new Map() };
   const result = tracing(record, () => fn(...inputs));
   // Parameters got symbolic gradients while tracing; each run sets their values instead.
   const grads: [Tensor, Tensor][] = [];
@@ -57,27 +69,56 @@ function trace(fn: (...args: Tensor[]) => JitResult, args: readonly Tensor[]): C
       original.grad = null;
     }
   }
+  const modes = [...record.modes];
+  const { assignments } = record;
+  const fingerprint = fingerprintOf(graph, tracedFrom);
+  return { graph, inputs, result, assignments, grads, modes, fingerprint };
+}
+
+function compile(traced: Traced, args: readonly Tensor[], signature: string): Compiled {
+  const { graph, inputs, result, assignments, grads } = traced;
   const outputs = leavesOf(result, isTensor);
-  const fetches = [...outputs, ...record.assignments.map(([, v]) => v), ...grads.map(([, g]) => g)];
+  const fetches = [...outputs, ...assignments.map(([, v]) => v), ...grads.map(([, g]) => g)];
   // A value only copied into its target (an optimizer update) may be computed in the target.
   const handedOut = new Set([...outputs, ...grads.map(([, g]) => g)]);
   const targetCount = new Map<Tensor, number>();
-  for (const [target] of record.assignments)
-    targetCount.set(target, (targetCount.get(target) ?? 0) + 1);
+  for (const [target] of assignments) targetCount.set(target, (targetCount.get(target) ?? 0) + 1);
   const copiedInto = new Map(
-    record.assignments
+    assignments
       .filter(([target, value]) => targetCount.get(target) === 1 && !handedOut.has(value))
       .map(([target, value]) => [value, target]),
   );
   const run = new Session(graph).makeCallable(fetches, inputs, args, copiedInto);
-  return { run, result, outputs, assignments: record.assignments, grads };
+  return { ...traced, signature, run, outputs };
+}
+
+const signatureOf = (args: readonly Tensor[]): string =>
+  args.map((a) => `${a.dtype}${formatShape(a.shape)}`).join(',');
+
+const modesHold = (c: Compiled): boolean =>
+  c.modes.every(([owner, value]) => (owner as { training: boolean }).training === value);
+
+/** Calls 2, 4, 8, 16, …: when a compiled step traces the function again to check what it froze. */
+const isCheckCall = (n: number): boolean => n >= 2 && (n & (n - 1)) === 0;
+
+export interface JitOptions {
+  /** How many compiled plans to keep (least recently used go first); default 16. */
+  maxPlans?: number;
 }
 
 /**
  * Compiles `fn` for speed: the first call with each input signature traces it into a graph; every
  * call runs the optimised graph. `fn` must compute with nabla ops only (reading values with
  * item()/dataSync() inside it is an error) and should clear gradients itself (optimizer.zeroGrad())
- * when it calls backward(). Random numbers drawn inside `fn` are drawn once, when it is traced.
+ * when it calls backward().
+ *
+ * What the compiled step follows, like eager code: the tensors it reads (parameters, optimizer
+ * state, any tensor changed in place), optimizer hyperparameters (`opt.lr`, schedulers), each
+ * module's train()/eval() mode (a plan per mode), and random draws (new values every call: dropout
+ * masks). JS numbers and tensor variables it closes over are read when it traces: nb.jit traces
+ * again on calls 2, 4, 8, … to check them, and where one changed it warns, naming it, and from
+ * then on traces every call (plans stay cached per distinct trace). Pass values that change as
+ * tensor arguments, or update a tensor in place, to keep the fast path.
  *
  * @example
  * const step = nb.jit((x, y) => {
@@ -87,9 +128,19 @@ function trace(fn: (...args: Tensor[]) => JitResult, args: readonly Tensor[]): C
  * });
  * for (const [x, y] of loader) step(x!, y!);
  */
-export function jit<R extends JitResult>(fn: (...args: Tensor[]) => R): (...args: Tensor[]) => R {
-  const compiled = new Map<string, Compiled>();
-  // The last signature and its plan: a training loop calls with one signature, checked cheaply.
+export function jit<R extends JitResult>(
+  fn: (...args: Tensor[]) => R,
+  { maxPlans = 16 }: JitOptions = {},
+): (...args: Tensor[]) => R {
+  if (!(Number.isInteger(maxPlans) && maxPlans >= 1))
+    throw opError('jit', `maxPlans must be a whole number >= 1, got ${maxPlans}`);
+  const traceFn = fn as (...a: Tensor[]) => JitResult;
+  /** Plans in least-recently-used order (the last is the newest). */
+  const plans: Compiled[] = [];
+  let calls = 0;
+  /** Set once a JS value the function reads was seen to change: every call traces. */
+  let traceEveryCall = false;
+  // The last plan: a training loop calls with one signature, checked cheaply.
   let last: { metas: TensorMeta[]; c: Compiled } | null = null;
   const sameSignature = (args: readonly Tensor[]): boolean =>
     last !== null &&
@@ -97,14 +148,51 @@ export function jit<R extends JitResult>(fn: (...args: Tensor[]) => R): (...args
     args.every(
       (a, i) => a.dtype === last!.metas[i]!.dtype && shapesEqual(a.shape, last!.metas[i]!.shape),
     );
-  return (...args: Tensor[]): R => {
-    let c = sameSignature(args) ? last!.c : undefined;
-    if (!c) {
-      const signature = args.map((a) => `${a.dtype}${formatShape(a.shape)}`).join(',');
-      c = compiled.get(signature);
-      if (!c) compiled.set(signature, (c = trace(fn as (...a: Tensor[]) => JitResult, args)));
-      last = { metas: args.map(({ shape, dtype }) => ({ shape, dtype })), c };
+
+  const use = (c: Compiled): Compiled => {
+    plans.splice(plans.indexOf(c), 1);
+    plans.push(c);
+    return c;
+  };
+  const add = (traced: Traced, args: readonly Tensor[], signature: string): Compiled => {
+    const c = compile(traced, args, signature);
+    plans.push(c);
+    if (plans.length > maxPlans) plans.shift(); // its buffers go with it
+    return c;
+  };
+  const find = (test: (c: Compiled) => boolean): Compiled | undefined => {
+    const found = plans.find(test);
+    return found && use(found);
+  };
+
+  const planFor = (args: readonly Tensor[]): Compiled => {
+    calls++;
+    if (traceEveryCall) {
+      const traced = trace(traceFn, args);
+      const signature = signatureOf(args);
+      return (
+        find((c) => c.signature === signature && sameTrace(c.fingerprint, traced.fingerprint)) ??
+        add(traced, args, signature)
+      );
     }
+    let c = sameSignature(args) && modesHold(last!.c) ? last!.c : undefined;
+    const signature = c?.signature ?? signatureOf(args);
+    c ??= find((p) => p.signature === signature && modesHold(p));
+    if (!c) return add(trace(traceFn, args), args, signature);
+    if (!isCheckCall(calls)) return c;
+    const again = trace(traceFn, args);
+    const change = firstChange(c.fingerprint, again.fingerprint);
+    if (change === null) return c;
+    traceEveryCall = true;
+    warn(
+      `nb.jit: a value the function reads from JavaScript changed after it was compiled: ${change}. It is traced on every call from now on; pass values that change as tensor arguments (or update a tensor in place) to keep the fast path.`,
+    );
+    return add(again, args, signature);
+  };
+
+  return (...args: Tensor[]): R => {
+    const c = planFor(args);
+    last = { metas: args.map(({ shape, dtype }) => ({ shape, dtype })), c };
     const values = c.run(args);
     const [outputs, assigned] = [c.outputs.length, c.outputs.length + c.assignments.length];
     let handedOut: Set<Tensor> | undefined;

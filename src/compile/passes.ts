@@ -43,9 +43,10 @@ export function eliminateCommonSubexpressions(plan: Plan): Plan {
   const steps: Step[] = [];
   for (const original of plan.steps) {
     const step = rewire(original, replace);
-    const key = step.node
-      ? `${step.label}(${step.inputs.map(id).join(',')})${JSON.stringify(step.node.attrs)}`
-      : null;
+    const key =
+      step.node && !(step.node.op.kind === 'function' && step.node.op.random)
+        ? `${step.label}(${step.inputs.map(id).join(',')})${JSON.stringify(step.node.attrs)}`
+        : null;
     const earlier = key === null ? undefined : seen.get(key);
     // A fetched duplicate keeps its own step, so every fetched tensor has exactly one producer.
     if (earlier && !plan.keep.has(step.output)) {

@@ -202,7 +202,7 @@ export class Replay {
           this.owned.push(buffer);
         }
         this.values[s.output] = this.fixed(
-          buffer.view(s.shape, contiguousStrides(s.shape), 0, s.dtype),
+          buffer.restride(s.shape, contiguousStrides(s.shape), 0, s.dtype),
         );
         rootOf.set(s.output, buffer);
         live.set(buffer, Math.max(live.get(buffer) ?? i, lastUse.get(s.output) ?? i));

@@ -1,6 +1,8 @@
 import { formatShape, opError } from './errors.js';
 
 export type Shape = readonly number[];
+/** A shape, or a bare size for one dimension (`nb.zeros(3)`, as PyTorch accepts). */
+export type ShapeLike = number | readonly number[];
 
 /**
  * A dimension whose size is unknown until a graph runs (a placeholder's `null`, e.g. the batch).
@@ -66,8 +68,13 @@ export function normalizeDim(op: string, dim: number, ndim: number): number {
   return dim < 0 ? dim + rank : dim;
 }
 
-export function checkShape(op: string, shape: readonly unknown[]): Shape {
-  for (const d of shape) {
+export function checkShape(op: string, shape: unknown): Shape {
+  if (!Array.isArray(shape))
+    throw opError(
+      op,
+      `expected a shape (an array of sizes), got ${JSON.stringify(shape) ?? String(shape)}`,
+    );
+  for (const d of shape as readonly unknown[]) {
     if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) {
       throw opError(op, `invalid shape ${JSON.stringify(shape)}: sizes must be integers >= 0`);
     }

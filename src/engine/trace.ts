@@ -11,6 +11,13 @@ export interface Trace {
   readonly graph: Graph;
   /** [eager target, symbolic new value], in the order the function made them. */
   readonly assignments: [Tensor, Tensor][];
+  /** Modes the function read (a module's `training`), by owner: the trace holds only for these. */
+  readonly modes: Map<object, boolean>;
+}
+
+/** Records that the active trace (if any) read `owner`'s mode as `value`. */
+export function noteMode(owner: object, value: boolean): void {
+  active?.modes.set(owner, value);
 }
 
 let active: Trace | null = null;

@@ -2,7 +2,7 @@
 import { releaseInternal } from '../engine/scope.js';
 import { opError } from '../core/errors.js';
 import * as ops from '../ops/index.js';
-import { rand, zeros } from '../tensor/create.js';
+import { zeros } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { kaimingUniform, uniform, fans } from './init.js';
 import { Module, parameter } from './module.js';
@@ -127,7 +127,7 @@ export class Dropout extends Module {
   }
   forward(x: Tensor): Tensor {
     if (!this.training || this.p === 0) return x;
-    const keep = ops.lt(rand(x.shape, { dtype: x.dtype }), 1 - this.p);
+    const keep = ops.lt(ops.randomLike(x), 1 - this.p); // an op: nb.jit draws a new mask each run
     return ops.mul(x, ops.div(ops.cast(keep, x.dtype), 1 - this.p));
   }
 }

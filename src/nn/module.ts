@@ -7,6 +7,7 @@ import { formatShape, opError } from '../core/errors.js';
 import { shapesEqual } from '../core/shape.js';
 import type { Device } from '../backends/backend.js';
 import { noGrad } from '../engine/grad-mode.js';
+import { noteMode } from '../engine/trace.js';
 import { Tensor } from '../tensor/tensor.js';
 
 export type StateDict = Record<string, Tensor>;
@@ -17,8 +18,16 @@ export function parameter(t: Tensor): Tensor {
 }
 
 export abstract class Module {
+  #training = true;
+
   /** True in training mode (the default); Dropout and similar layers read it. */
-  training = true;
+  get training(): boolean {
+    noteMode(this, this.#training); // a step nb.jit compiles holds for this mode only
+    return this.#training;
+  }
+  set training(on: boolean) {
+    this.#training = on;
+  }
 
   abstract forward(...inputs: Tensor[]): Tensor;
 
@@ -74,22 +83,28 @@ export abstract class Module {
    */
   loadStateDict(state: StateDict, { strict = true }: { strict?: boolean } = {}): void {
     const own = new Map(this.namedParameters());
-    const missing = [...own.keys()].filter((k) => !(k in state));
+    const has = (k: string): boolean => Object.prototype.hasOwnProperty.call(state, k);
+    const missing = [...own.keys()].filter((k) => !has(k));
     const unexpected = Object.keys(state).filter((k) => !own.has(k));
     const problems: string[] = [];
     if (strict && missing.length) problems.push(`missing keys: ${missing.join(', ')}`);
     if (strict && unexpected.length) problems.push(`unexpected keys: ${unexpected.join(', ')}`);
+    // Every value is checked before any is copied, so a refused state dict changes nothing.
     for (const [name, p] of own) {
-      const value = state[name];
-      if (value && !shapesEqual(value.shape, p.shape)) {
+      if (!has(name)) continue;
+      const value: unknown = state[name];
+      if (!(value instanceof Tensor)) problems.push(`${name}: ${String(value)} is not a tensor`);
+      else if (value.isDisposed) problems.push(`${name}: the tensor was disposed`);
+      else if (!shapesEqual(value.shape, p.shape))
         problems.push(
           `${name}: shape ${formatShape(value.shape)} in the state dict, ${formatShape(p.shape)} in the model`,
         );
-      }
+      else if (value.device !== p.device)
+        problems.push(`${name}: on ${value.device} in the state dict, ${p.device} in the model`);
     }
     if (problems.length) throw opError('loadStateDict', problems.join('; '));
     noGrad(() => {
-      for (const [name, p] of own) if (state[name]) p.copy_(state[name]!);
+      for (const [name, p] of own) if (has(name)) p.copy_(state[name]!);
     });
   }
 

@@ -77,6 +77,8 @@ export interface FunctionOp<Attrs> extends OpBase<Attrs> {
   infer?(inputs: readonly TensorMeta[], attrs: Attrs): TensorMeta;
   /** `forward` only composes nabla ops, with no side effects: a graph may run it as those ops. */
   readonly inline?: boolean;
+  /** Each run draws new values: two applications to the same inputs are not the same value. */
+  readonly random?: boolean;
 }
 
 // The registry stores ops of every attrs type; each op's own functions keep their precise types.
@@ -156,7 +158,7 @@ function execute(op: AnyOp, inputs: readonly Tensor[], attrs: unknown): Tensor {
   switch (op.kind) {
     case 'kernel': {
       const meta = op.infer(inputs, attrs as never);
-      const out = Tensor.empty(meta.shape, meta.dtype, inputs[0]!.backend);
+      const out = Tensor.empty(meta.shape, meta.dtype, inputs[0]!.backend, op.name);
       kernelOf(op, out.backend)(out, inputs, attrs);
       return out;
     }
@@ -168,7 +170,7 @@ function execute(op: AnyOp, inputs: readonly Tensor[], attrs: unknown): Tensor {
         input = contiguousCopy(input);
         layout = op.layout(input, attrs, meta)!;
       }
-      return input.view(meta.shape, layout.strides, layout.offset, meta.dtype);
+      return input.restride(meta.shape, layout.strides, layout.offset, meta.dtype);
     }
     case 'function':
       // A fresh view, so that attaching a gradFn never touches a tensor the user holds.
@@ -177,7 +179,7 @@ function execute(op: AnyOp, inputs: readonly Tensor[], attrs: unknown): Tensor {
 }
 
 function contiguousCopy(input: Tensor): Tensor {
-  const out = Tensor.empty(input.shape, input.dtype, input.backend);
+  const out = Tensor.empty(input.shape, input.dtype, input.backend, 'contiguous');
   out.backend.kernels.Contiguous(out, [input], {});
   return out;
 }

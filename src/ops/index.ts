@@ -6,4 +6,5 @@ export * from './primitives/views.js';
 export * from './primitives/indexing.js';
 export * from './composite/math.js';
 export * from './composite/shape.js';
+export * from './composite/random.js';
 export { zerosLike, onesLike } from '../tensor/create.js';

@@ -12,6 +12,19 @@ export function scalar(value: number, dtype: DType, backend: Backend = getBacken
   return Tensor.fromHost(host, [], dtype, backend);
 }
 
+/** 0-d tensors made from JS numbers by `operands`: nb.jit compares them by value between traces. */
+const fromNumbers = new WeakSet<Tensor>();
+
+export function isNumberOperand(t: Tensor): boolean {
+  return fromNumbers.has(t);
+}
+
+function numberOperand(op: string, value: unknown, dtype: DType, backend?: Backend): Tensor {
+  const t = scalar(checkNumber(op, value), dtype, backend);
+  fromNumbers.add(t);
+  return t;
+}
+
 export function checkTensor(op: string, value: unknown, role = 'input'): Tensor {
   if (value instanceof Tensor) return value;
   throw opError(op, `expected a Tensor as ${role}, got ${describe(value)}`);
@@ -26,11 +39,11 @@ function describe(value: unknown): string {
 export function operands(op: string, a: TensorLike, b: TensorLike): [Tensor, Tensor] {
   if (a instanceof Tensor && b instanceof Tensor) return [a, b];
   if (a instanceof Tensor)
-    return [a, scalar(checkNumber(op, b), promoteWithScalar(a.dtype, b as number), a.backend)];
+    return [a, numberOperand(op, b, promoteWithScalar(a.dtype, b as number), a.backend)];
   if (b instanceof Tensor)
-    return [scalar(checkNumber(op, a), promoteWithScalar(b.dtype, a), b.backend), b];
+    return [numberOperand(op, a, promoteWithScalar(b.dtype, a), b.backend), b];
   const dtype = Number.isInteger(a) && Number.isInteger(b) ? scalarDType(a) : 'float32';
-  return [scalar(checkNumber(op, a), dtype), scalar(checkNumber(op, b), dtype)];
+  return [numberOperand(op, a, dtype), numberOperand(op, b, dtype)];
 }
 
 function checkNumber(op: string, value: unknown): number {

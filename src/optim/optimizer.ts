@@ -1,6 +1,7 @@
 /** Optimizers: hold parameters and per-parameter state, apply an update rule in place. */
 import { opError } from '../core/errors.js';
 import { noGrad } from '../engine/grad-mode.js';
+import { activeTrace } from '../engine/trace.js';
 import { scoped } from '../engine/scope.js';
 import { zeroGrads } from '../autograd/zero-grad.js';
 import * as ops from '../ops/index.js';
@@ -28,10 +29,24 @@ interface Slot {
   tensors: RuleState;
 }
 
+/** Learning rates as PyTorch takes them: any number ≥ 0 (0 freezes the parameters). */
+function checkedLr(op: string, lr: unknown): number {
+  if (typeof lr !== 'number' || !(lr >= 0) || lr === Infinity)
+    throw opError(op, `lr must be a number >= 0, got ${String(lr)}`);
+  return lr;
+}
+
+function checkedNonNegative(op: string, name: string, value: unknown): number {
+  if (typeof value !== 'number' || !(value >= 0))
+    throw opError(op, `${name} must be a number >= 0, got ${String(value)}`);
+  return value;
+}
+
 export abstract class Optimizer {
   readonly params: Tensor[];
-  /** The learning rate; schedulers change it between steps. */
-  lr: number;
+  private learningRate: number;
+  /** The learning rate as compiled steps read it (made at the first trace). */
+  private learningRateTensor: Tensor | null = null;
   protected readonly state: Slot[];
   /** The rule's state tensors per parameter, created as zeros before the first step. */
   protected abstract readonly stateNames: readonly string[];
@@ -46,9 +61,26 @@ export abstract class Optimizer {
         throw opError('optimizer', `parameter ${i} is not a tensor that requires grad`);
       }
     });
-    if (!(lr > 0)) throw opError('optimizer', `learning rate must be positive, got ${lr}`);
-    this.lr = lr;
+    this.learningRate = checkedLr(this.constructor.name, lr);
     this.state = this.params.map(() => ({ step: zeros([], { dtype: 'float64' }), tensors: {} }));
+  }
+
+  /** The learning rate; schedulers change it between steps, and nb.jit steps read it each run. */
+  get lr(): number {
+    return this.learningRate;
+  }
+  set lr(value: number) {
+    this.learningRate = checkedLr('lr', value);
+    this.learningRateTensor?.dataSync().fill(value);
+  }
+
+  /**
+   * The learning rate as an update rule takes it: the number eagerly; while nb.jit traces, a 0-d
+   * float64 tensor the compiled step reads at every run (an input of the step, not a constant).
+   */
+  protected lrOperand(): number | Tensor {
+    if (!activeTrace()) return this.learningRate;
+    return (this.learningRateTensor ??= tensor(this.learningRate, { dtype: 'float64' }));
   }
 
   /** Drops the gradients (sets them to null) and frees their memory: clone one to keep it. */
@@ -99,9 +131,8 @@ export abstract class Optimizer {
     });
   }
 
-  /** Compiled updates by parameter signature, for the current learning rate. */
+  /** Compiled updates by parameter signature. */
   private fused = new Map<string, (...args: Tensor[]) => Tensor[]>();
-  private fusedLr = NaN;
 
   /**
    * The update of a large parameter as one compiled graph (nb.jit of the same rule), whose fused
@@ -111,10 +142,6 @@ export abstract class Optimizer {
    */
   private fusedStep(p: Tensor, grad: Tensor, slot: Slot): RuleState | null {
     if (p.size < FUSED_MIN_SIZE || grad.isSymbolic || p.isSymbolic) return null;
-    if (this.lr !== this.fusedLr) {
-      this.fused.clear(); // the learning rate is a constant of the compiled graphs
-      this.fusedLr = this.lr;
-    }
     const names = this.stateNames;
     const key = `${p.dtype}${formatShape(p.shape)} ${grad.dtype}${formatShape(grad.shape)}`;
     let update = this.fused.get(key);
@@ -175,11 +202,16 @@ export class SGD extends Optimizer {
   readonly dampening: number;
   readonly weightDecay: number;
   readonly nesterov: boolean;
-  constructor(
-    params: Iterable<Tensor>,
-    { lr, momentum = 0, dampening = 0, weightDecay = 0, nesterov = false }: SGDOptions,
-  ) {
+  constructor(params: Iterable<Tensor>, options: SGDOptions) {
+    if (typeof options !== 'object' || options === null)
+      throw opError(
+        'SGD',
+        'needs options with a learning rate: new nb.optim.SGD(params, { lr: 0.1 })',
+      );
+    const { lr, momentum = 0, dampening = 0, weightDecay = 0, nesterov = false } = options;
     super(params, lr);
+    checkedNonNegative('SGD', 'momentum', momentum);
+    checkedNonNegative('SGD', 'weightDecay', weightDecay);
     if (nesterov && (momentum <= 0 || dampening !== 0)) {
       throw opError('SGD', 'Nesterov momentum needs momentum > 0 and zero dampening');
     }
@@ -195,7 +227,9 @@ export class SGD extends Optimizer {
     return this.momentum !== 0 && this.dampening !== 0;
   }
   protected update(param: Tensor, grad: Tensor, state: RuleState, step: number | Tensor) {
-    return sgdRule(param, grad, state, this, step);
+    const { momentum, dampening, weightDecay, nesterov } = this;
+    const h = { lr: this.lrOperand(), momentum, dampening, weightDecay, nesterov };
+    return sgdRule(param, grad, state, h, step);
   }
 }
 
@@ -218,14 +252,19 @@ export class Adam extends Optimizer {
     { lr = 1e-3, betas = [0.9, 0.999], eps = 1e-8, weightDecay = 0 }: AdamOptions = {},
   ) {
     super(params, lr);
+    const name = this.constructor.name;
+    if (!Array.isArray(betas) || betas.length !== 2 || !betas.every((b) => b >= 0 && b < 1))
+      throw opError(name, `betas must be two numbers in [0, 1), got ${JSON.stringify(betas)}`);
     [this.beta1, this.beta2] = betas;
-    this.eps = eps;
-    this.weightDecay = weightDecay;
+    this.eps = checkedNonNegative(name, 'eps', eps);
+    this.weightDecay = checkedNonNegative(name, 'weightDecay', weightDecay);
   }
   protected readonly stateNames: readonly string[] = ['expAvg', 'expAvgSq'];
   protected readonly countsSteps = true;
   protected update(param: Tensor, grad: Tensor, state: RuleState, step: number | Tensor) {
-    return adamRule(param, grad, state, this, step);
+    const { beta1, beta2, eps, weightDecay, decoupled } = this;
+    const h = { lr: this.lrOperand(), beta1, beta2, eps, weightDecay, decoupled };
+    return adamRule(param, grad, state, h, step);
   }
 }
 

@@ -12,8 +12,21 @@ export interface RuleResult {
   state: RuleState;
 }
 
+/**
+ * A hyperparameter: a number, or (inside nb.jit) a 0-d float64 tensor that the compiled step reads
+ * at every run, so that schedulers and `opt.lr = …` reach it.
+ */
+export type Hyper = number | Tensor;
+
+/**
+ * `value` as an operand beside the tensor `x`: a tensor is cast to the dtype a JS number would take
+ * there, so compiled and eager steps compute the same floats.
+ */
+const beside = (value: Hyper, x: Tensor): Hyper =>
+  typeof value === 'number' ? value : ops.cast(value, x.dtype);
+
 export interface SGDHyper {
-  lr: number;
+  lr: Hyper;
   momentum: number;
   dampening: number;
   weightDecay: number;
@@ -51,11 +64,11 @@ export function sgdRule(
     next['momentumBuffer'] = buffer;
     g = h.nesterov ? ops.add(g, ops.mul(buffer, h.momentum)) : buffer;
   }
-  return { param: ops.sub(param, ops.mul(g, h.lr)), state: next };
+  return { param: ops.sub(param, ops.mul(g, beside(h.lr, g))), state: next };
 }
 
 export interface AdamHyper {
-  lr: number;
+  lr: Hyper;
   beta1: number;
   beta2: number;
   eps: number;
@@ -78,7 +91,13 @@ export function adamRule(
   let p = param;
   let g = grad;
   if (h.weightDecay !== 0) {
-    if (h.decoupled) p = ops.mul(p, 1 - h.lr * h.weightDecay);
+    if (h.decoupled)
+      p = ops.mul(
+        p,
+        typeof h.lr === 'number'
+          ? 1 - h.lr * h.weightDecay
+          : beside(ops.sub(1, ops.mul(h.lr, h.weightDecay)), p),
+      );
     else g = ops.add(g, ops.mul(p, h.weightDecay));
   }
   const m0 = state['expAvg'] ?? ops.zerosLike(param);
@@ -87,7 +106,7 @@ export function adamRule(
   const v = ops.add(ops.mul(v0, h.beta2), ops.mul(ops.mul(g, g), 1 - h.beta2));
   // Bias corrections in float64 (JS numbers) when the step is known, as PyTorch computes them.
   const stepSize =
-    typeof step === 'number'
+    typeof step === 'number' && typeof h.lr === 'number'
       ? h.lr / (1 - h.beta1 ** step)
       : ops.div(h.lr, ops.sub(1, ops.pow(h.beta1, step)));
   const correction2 =

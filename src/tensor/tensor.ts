@@ -5,11 +5,17 @@
 import type { Backend, Device } from '../backends/backend.js';
 import { isFloat, type DType, type TypedArray } from '../core/dtype.js';
 import { displayShape, formatShape, NablaError, opError } from '../core/errors.js';
-import { contiguousStrides, shapesEqual, sizeOf, type Shape } from '../core/shape.js';
+import {
+  contiguousStrides,
+  shapesEqual,
+  sizeOf,
+  type Shape,
+  type ShapeLike,
+} from '../core/shape.js';
 import { isGradEnabled } from '../engine/grad-mode.js';
 import { track } from '../engine/scope.js';
 import { activeTrace } from '../engine/trace.js';
-import { Storage } from '../engine/storage.js';
+import { allocate, Storage } from '../engine/storage.js';
 import type { TapeNode } from '../ops/define.js';
 import type { Graph } from '../graph/graph.js';
 import * as ops from '../ops/index.js';
@@ -18,7 +24,16 @@ import { backward, type BackwardOptions } from '../autograd/backward.js';
 export type TensorLike = Tensor | number;
 export type NestedArray = number | NestedArray[];
 
+/** Tensors made so far: a tensor's serial tells whether it existed before some moment. */
+let tensorsMade = 0;
+
 export class Tensor {
+  /** The count of tensors made before it (nb.jit tells closed-over values from its own by it). */
+  readonly serial = tensorsMade++;
+  /** The serial the next tensor will get. */
+  static get nextSerial(): number {
+    return tensorsMade;
+  }
   /** The gradient accumulated by `backward()`, on leaves (and on tensors that `retainGrad()`). */
   grad: Tensor | null = null;
   /** The recorded op that produced this tensor; null for leaves. */
@@ -56,9 +71,12 @@ export class Tensor {
     return this.storage === null;
   }
 
-  /** A fresh contiguous tensor whose contents are unspecified (an op's output, before its kernel). */
-  static empty(shape: Shape, dtype: DType, backend: Backend): Tensor {
-    const storage = new Storage(backend, backend.alloc(dtype, sizeOf(shape)));
+  /**
+   * A fresh contiguous tensor whose contents are unspecified (an op's output, before its kernel);
+   * `op` is named if the memory cannot be had.
+   */
+  static empty(shape: Shape, dtype: DType, backend: Backend, op = 'empty'): Tensor {
+    const storage = new Storage(backend, allocate(op, backend, dtype, shape));
     return new Tensor(storage, shape, contiguousStrides(shape), 0, dtype);
   }
 
@@ -68,8 +86,12 @@ export class Tensor {
     return new Tensor(storage, shape, contiguousStrides(shape), 0, dtype);
   }
 
-  /** Another view of this tensor's storage. */
-  view(shape: Shape, strides: readonly number[], offset: number, dtype = this.dtype): Tensor {
+  /**
+   * Another view of this tensor's storage with any strides (for view ops and plans; users call
+   * `view`, which checks the layout).
+   * @internal
+   */
+  restride(shape: Shape, strides: readonly number[], offset: number, dtype = this.dtype): Tensor {
     return new Tensor(this.storage, shape, strides, offset, dtype);
   }
 
@@ -158,7 +180,16 @@ export class Tensor {
    *
    * @example const J = w.mul(x).add(b).sub(y).square(); J.backward(); w.grad!.item(); // 20
    */
-  backward(gradOutput?: Tensor, options: BackwardOptions = {}): void {
+  backward(gradOutput?: Tensor | BackwardOptions, options: BackwardOptions = {}): void {
+    if (gradOutput !== undefined && !(gradOutput instanceof Tensor)) {
+      // backward({ retainGraph: true }), as PyTorch's keyword arguments read.
+      if (typeof gradOutput !== 'object' || gradOutput === null)
+        throw opError(
+          'backward',
+          `expected a gradient tensor or an options object, got ${String(gradOutput)} (wrap a number: nb.tensor(${String(gradOutput)}))`,
+        );
+      return backward([this], undefined, gradOutput);
+    }
     backward([this], gradOutput ? [gradOutput] : undefined, options);
   }
 
@@ -388,8 +419,12 @@ export class Tensor {
   argmin(dim?: number, keepdim = false): Tensor {
     return ops.argmin(this, dim, keepdim);
   }
-  reshape(shape: readonly number[]): Tensor {
+  reshape(shape: ShapeLike): Tensor {
     return ops.reshape(this, shape);
+  }
+  /** The same memory in a new shape, like PyTorch's `view`: an error where that needs a copy. */
+  view(shape: ShapeLike): Tensor {
+    return ops.view(this, shape);
   }
   flatten(startDim = 0, endDim = -1): Tensor {
     return ops.flatten(this, startDim, endDim);

@@ -10,6 +10,7 @@
 import type { DType, TypedArray } from '../../core/dtype.js';
 import { shapesEqual, sizeOf, type Shape } from '../../core/shape.js';
 import type { ArrayView } from '../primitives.js';
+import { opError } from '../../core/errors.js';
 
 type Operand = ArrayView<TypedArray>;
 type CompiledLoop = (
@@ -29,6 +30,13 @@ export function toMarkers(expr: string): string {
 
 /** Helpers that expressions may call (kept out of expressions where a statement is needed). */
 const HELPERS = {
+  /** A float that int32 cannot hold (NaN, ±Infinity, out of range): an error, not a wrapped value. */
+  notInt32(x: number): never {
+    throw opError(
+      'cast',
+      `${x} cannot be converted to int32 (its range is -2147483648..2147483647)`,
+    );
+  },
   /** Round half to even, as PyTorch and NumPy do. */
   roundHalfEven(x: number): number {
     const r = Math.round(x);
@@ -98,7 +106,7 @@ function compile(
     }`;
   const make = new Function(
     'helpers',
-    `const { roundHalfEven } = helpers; return function elementwise(shape, arrays, strides, offsets) {${source}};`,
+    `const { roundHalfEven, notInt32 } = helpers; return function elementwise(shape, arrays, strides, offsets) {${source}};`,
   );
   return make(HELPERS) as CompiledLoop;
 }

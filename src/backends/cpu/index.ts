@@ -52,6 +52,13 @@ const EXPRESSIONS: Record<UnaryName | BinaryName, string> = {
   GreaterEqual: '+(a >= b)',
 };
 const WHERE = '(a ? b : c)';
+/** Casts to each dtype: int32 truncates toward zero, as PyTorch does, and refuses what it cannot hold. */
+const CAST_EXPRESSIONS: Record<DType, string> = {
+  bool: '+(a !== 0)',
+  int32: '(a > -2147483649 && a < 2147483648 ? a : notInt32(a))',
+  float32: 'a',
+  float64: 'a',
+};
 
 /**
  * Which kernels run: WebAssembly SIMD where the runtime has it, else plain TS.
@@ -140,7 +147,7 @@ function isLargeFloat32Product(
 const kernels: KernelTable<TypedArray> = {
   ...elementwiseKernels,
   Where: elementwise(WHERE, 3),
-  Cast: elementwiseByOutput((dtype) => (dtype === 'bool' ? '+(a !== 0)' : 'a')),
+  Cast: elementwiseByOutput((dtype) => CAST_EXPRESSIONS[dtype]),
   Contiguous: copy,
   Sum: reduceKernel(FOLDS.Sum),
   Max: reduceKernel(FOLDS.Max),

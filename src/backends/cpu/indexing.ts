@@ -17,11 +17,12 @@ function offsetsExceptDim(index: View, targetStrides: readonly number[], dim: nu
   );
 }
 
+/** An index into a dimension of `size`; negative ones are refused, as PyTorch's gather does. */
 function checkedIndex(op: string, value: number, size: number): number {
-  if (value < -size || value >= size) {
+  if (value < 0 || value >= size) {
     throw opError(op, `index ${value} is out of range for a dimension of size ${size}`);
   }
-  return value < 0 ? value + size : value;
+  return value;
 }
 
 /**

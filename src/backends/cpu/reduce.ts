@@ -7,6 +7,7 @@ import type { TypedArray } from '../../core/dtype.js';
 import type { ArrayView, ReduceAttrs } from '../primitives.js';
 import { isDense } from './elementwise.js';
 import { sizeOf } from '../../core/shape.js';
+import { opError } from '../../core/errors.js';
 
 type View = ArrayView<TypedArray>;
 type Fold = (x: TypedArray, base: number, rel: Int32Array) => number;
@@ -125,8 +126,29 @@ function denseSum(out: View, x: View, dims: readonly number[]): boolean {
   return true;
 }
 
+/**
+ * An int32 sum, accumulated in float64 as every sum is: a result past int32's range is an error
+ * naming the value (nabla has no int64 to widen to, as PyTorch does), never a wrapped number.
+ */
+function checkedIntSum(out: View, x: View, attrs: ReduceAttrs): void {
+  const size = sizeOf(out.shape);
+  const wide: View = { ...out, buffer: new Float64Array(size), offset: 0, dtype: 'float64' };
+  reduceKernel(sum)(wide, [x], attrs);
+  for (let i = 0; i < size; i++) {
+    const v = wide.buffer[i]!;
+    if (v > 2147483647 || v < -2147483648)
+      throw opError(
+        'Sum',
+        `the int32 sum ${v} overflows int32 (nabla has no int64): sum a float64 copy, x.cast('float64').sum()`,
+      );
+    out.buffer[out.offset + i] = v;
+  }
+}
+
 export function reduceKernel(fold: Fold) {
-  return (out: View, [x]: readonly View[], { dims }: ReduceAttrs): void => {
+  return (out: View, [x]: readonly View[], attrs: ReduceAttrs): void => {
+    const { dims } = attrs;
+    if (fold === sum && out.dtype === 'int32') return checkedIntSum(out, x!, attrs);
     if (fold === sum && denseSum(out, x!, dims)) return;
     const reduced = new Set(dims);
     const keptShape: number[] = [];

@@ -1,6 +1,7 @@
 /** Reductions along dimensions: sum, max, min, argmax, argmin (mean is composed from sum). */
 import type { DType } from '../../core/dtype.js';
 import { normalizeDim, type Shape } from '../../core/shape.js';
+import { formatShape, opError } from '../../core/errors.js';
 import type { ReduceAttrs, ReduceName } from '../../backends/primitives.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { UNKNOWN } from '../../core/shape.js';
@@ -30,10 +31,24 @@ function keptGrad(dy: Tensor, attrs: ReduceAttrs): Tensor {
   return attrs.keepdim ? dy : attrs.dims.reduce((g, d) => ops.unsqueeze(g, d), dy);
 }
 
+/** Max, min and their indices have no value over no elements: PyTorch refuses them too. */
+function refuseEmpty(name: ReduceName, shape: Shape, { dims }: ReduceAttrs): void {
+  const empty = dims.find((d) => shape[d] === 0);
+  if (empty !== undefined)
+    throw opError(
+      name,
+      `cannot reduce over an empty dimension: shape ${formatShape(shape)}, dimension ${empty} has size 0`,
+    );
+}
+
 function reduceOp(name: ReduceName, dtype: (input: DType) => DType, vjp?: Vjp<ReduceAttrs>) {
+  const needsElements = name !== 'Sum';
   const op = defineOp<typeof name>({
     name,
-    infer: ([x], attrs) => ({ shape: reducedShape(x!.shape, attrs), dtype: dtype(x!.dtype) }),
+    infer: ([x], attrs) => {
+      if (needsElements) refuseEmpty(name, x!.shape, attrs);
+      return { shape: reducedShape(x!.shape, attrs), dtype: dtype(x!.dtype) };
+    },
     ...(vjp && { vjp }),
   });
   return (x: Tensor, dim?: number | readonly number[], keepdim = false): Tensor => {

@@ -10,6 +10,7 @@ import {
   sizeOf,
   UNKNOWN,
   type Shape,
+  type ShapeLike,
 } from '../../core/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { bind, defineOp, type TensorMeta } from '../define.js';
@@ -24,7 +25,7 @@ function resolveReshape(x: TensorMeta, shape: Shape): number[] {
   const size = sizeOf(x.shape);
   const rest = sizeOf(known);
   const target = shape.map((d) => (d === -1 ? (rest === 0 ? 0 : size / rest) : d));
-  if (bad || !Number.isInteger(sizeOf(target)) || sizeOf(target) !== size) {
+  if (bad || !target.every(Number.isInteger) || sizeOf(target) !== size) {
     throw opError(
       'reshape',
       `cannot reshape a tensor of shape ${formatShape(x.shape)} (${size} elements) to ${formatShape(shape)}`,
@@ -42,9 +43,35 @@ const reshapeOp = defineOp<{ shape: Shape }>({
 });
 
 /** The same elements in a new shape; one dimension may be -1 (inferred). Shares memory when it can. */
-export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+export function reshape(x: Tensor, shape: ShapeLike): Tensor {
   checkTensor('reshape', x);
-  return bind(reshapeOp, [x], { shape });
+  return bind(reshapeOp, [x], { shape: shapeArgument('reshape', shape) });
+}
+
+/**
+ * `reshape` that never copies, like PyTorch's `view`: the result always shares `x`'s memory, and a
+ * layout that would need a copy is an error.
+ */
+export function view(x: Tensor, shape: ShapeLike): Tensor {
+  checkTensor('view', x);
+  if (!x.isSymbolic && !x.isContiguous) {
+    throw opError(
+      'view',
+      `a tensor of shape ${formatShape(x.shape)} with strides ${formatShape(x.strides)} cannot be viewed as ${formatShape(typeof shape === 'number' ? [shape] : shape)} without a copy; use reshape() (which copies) or contiguous().view()`,
+    );
+  }
+  return bind(reshapeOp, [x], { shape: shapeArgument('view', shape) });
+}
+
+/** A reshape target: a list of sizes (one may be -1), or a bare size. */
+function shapeArgument(op: string, shape: ShapeLike): Shape {
+  const list: unknown = typeof shape === 'number' ? [shape] : shape;
+  if (!Array.isArray(list) || !list.every((d) => Number.isInteger(d) && (d as number) >= -1))
+    throw opError(
+      op,
+      `expected a shape (an array of sizes, one of them may be -1), got ${JSON.stringify(shape) ?? String(shape)}`,
+    );
+  return list as number[];
 }
 
 const reshapeAsOp = defineOp<Record<string, never>>({
