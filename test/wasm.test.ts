@@ -1,9 +1,9 @@
 /** The WebAssembly emitter and SIMD kernels, checked against the plain-TS reference kernels. */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { describe, test } from 'node:test';
 import * as nb from '../src/index.js';
-import { matmul as referenceMatmul } from '../src/backends/cpu/matmul.js';
+import { matmulFloat32 } from '../src/backends/cpu/matmul.js';
 import { buildModule, FunctionBuilder, ValType } from '../src/backends/wasm/emitter.js';
 import { gemmModuleBytes, WasmGemm } from '../src/backends/wasm/gemm.js';
 import { Arena } from '../src/backends/wasm/arena.js';
@@ -37,16 +37,13 @@ describe('emitter', () => {
   });
 });
 
-describe('SIMD matmul matches the reference kernel', () => {
+describe('SIMD matmul gives the same floats as the plain-TS float32 kernel', () => {
   const check = (a: nb.Tensor, b: nb.Tensor): void => {
     const shape = nb.noGrad(() => a.matmul(b)).shape; // the op's own shape rule
     const [expected, actual] = [nb.zeros(shape), nb.zeros(shape)];
-    referenceMatmul(expected as never, [a, b] as never);
+    matmulFloat32(expected as never, [a, b] as never);
     new WasmGemm(null).matmul(actual as never, [a, b] as never);
-    const [e, g] = [expected.dataSync(), actual.dataSync()];
-    e.forEach((v, i) =>
-      assert.ok(Math.abs(g[i]! - v) <= 1e-5 * (1 + Math.abs(v)), `element ${i}: ${g[i]} vs ${v}`),
-    );
+    assert.deepEqual(Array.from(actual.dataSync()), Array.from(expected.dataSync()));
   };
 
   test('on shapes that are not multiples of the 4×8 tile, including size 0 and 1', () => {
@@ -85,12 +82,9 @@ describe('SIMD matmul matches the reference kernel', () => {
       assert.ok(a.dataSync().buffer instanceof SharedArrayBuffer);
       const shape = [a.shape[0]!, b.shape[1]!];
       const [expected, actual] = [nb.zeros(shape), nb.zeros(shape)];
-      referenceMatmul(expected as never, [a, b] as never);
+      matmulFloat32(expected as never, [a, b] as never);
       cpuBackend.kernels.MatMul(actual as never, [a, b] as never, {});
-      const [e, g] = [expected.dataSync(), actual.dataSync()];
-      e.forEach((v, i) =>
-        assert.ok(Math.abs(g[i]! - v) <= 1e-5 * (1 + Math.abs(v)), `element ${i}: ${g[i]} vs ${v}`),
-      );
+      assert.deepEqual(Array.from(actual.dataSync()), Array.from(expected.dataSync()));
     }
   });
 
@@ -120,13 +114,9 @@ describe('SIMD matmul matches the reference kernel', () => {
     for (let wait = 0; gemm.workersReady < 2 && wait < 200; wait++)
       await new Promise((resolve) => setTimeout(resolve, 25));
     assert.equal(gemm.workersReady, 2);
-    referenceMatmul(expected as never, [a, b] as never);
+    matmulFloat32(expected as never, [a, b] as never);
     gemm.matmul(actual as never, [a, b] as never);
-    const [e, g] = [expected.dataSync(), actual.dataSync()];
-    // float32 sums of 1,200 products (in another order than the reference's): ~35 in size.
-    e.forEach((v, i) =>
-      assert.ok(Math.abs(g[i]! - v) <= 2e-4 * (1 + Math.abs(v)), `element ${i}: ${g[i]} vs ${v}`),
-    );
+    assert.deepEqual(Array.from(actual.dataSync()), Array.from(expected.dataSync()));
   });
 
   test('elementwise kernels shared between worker threads: by rows and along one row', async () => {
@@ -224,6 +214,60 @@ describe('SIMD matmul matches the reference kernel', () => {
     assert.match(
       start('NABLA_CPU_KERNELS', 'gpu'),
       /NABLA_CPU_KERNELS must be 'js' or 'wasm', got 'gpu'/,
+    );
+  });
+
+  test('a model trained with NABLA_CPU_KERNELS=js and =wasm ends with the same floats', () => {
+    // 64×784·784×128 products go to the SIMD GEMM under wasm, and to plain TS under js.
+    const script = `
+      const nb = await import('./dist/src/index.js');
+      nb.manualSeed(5);
+      const model = new nb.nn.Sequential(new nb.nn.Linear(784, 128), new nb.nn.ReLU(), new nb.nn.Linear(128, 10));
+      const opt = new nb.optim.Adam(model.parameters(), { lr: 1e-3 });
+      const x = nb.randn([64, 784]), y = nb.randint(0, 10, [64]);
+      for (let i = 0; i < 3; i++) {
+        const loss = nb.nn.functional.crossEntropy(model.forward(x), y);
+        opt.zeroGrad(); loss.backward(); opt.step();
+      }
+      const bytes = nb.serialize(model.stateDict());
+      console.log(Buffer.from(bytes).toString('base64'));`;
+    const run = (kernels: string) =>
+      execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+        encoding: 'utf8',
+        env: { ...process.env, NABLA_CPU_KERNELS: kernels },
+      });
+    assert.equal(run('js'), run('wasm'));
+  });
+
+  test('a product with no room for its scratch in WebAssembly memory does nothing and says so', () => {
+    // The MatMul kernel then runs matmulFloat32, which the tests above prove gives the same floats.
+    nb.manualSeed(16);
+    const [a, b] = [nb.randn([40, 300]), nb.randn([300, 50])];
+    const arena = Arena.create(64 * 2 ** 20)!;
+    arena.alloc = () => null; // as when 4 GiB are taken
+    const out = nb.zeros([40, 50]);
+    assert.equal(new WasmGemm(arena).matmul(out as never, [a, b] as never), false);
+    assert.equal(out.abs().sum().item(), 0);
+  });
+
+  test('NABLA_CPU_ARENA_MB=0 runs without an arena; NABLA_NUM_THREADS above the cores is capped', () => {
+    const script = `
+      const nb = await import('./dist/src/index.js');
+      const { cpuMemoryStats } = await import('./dist/src/backends/cpu/index.js');
+      const x = nb.ones([300, 300]);
+      console.log(nb.matmul(x, x).sum().item(), cpuMemoryStats().arenaBudget);`;
+    const run = (name: string, value: string) =>
+      spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+        encoding: 'utf8',
+        env: { ...process.env, [name]: value },
+      });
+    const noArena = run('NABLA_CPU_ARENA_MB', '0');
+    assert.equal(noArena.stdout.trim(), '27000000 0', noArena.stderr);
+    const many = run('NABLA_NUM_THREADS', '64');
+    assert.match(many.stdout, /^27000000 /);
+    assert.match(
+      many.stderr,
+      /NABLA_NUM_THREADS=64 is more than the \d+ cores here: using \d+ threads/,
     );
   });
 

@@ -15,7 +15,7 @@ import {
   type ElementwiseKernel,
 } from './elementwise.js';
 import { cat, gather, scatterAdd, unslice } from './indexing.js';
-import { matmul } from './matmul.js';
+import { matmul, matmulFloat32 } from './matmul.js';
 import { gemmModuleBytes, WasmGemm } from '../wasm/gemm.js';
 import { threadCount } from '../wasm/threads.js';
 import { simdExpressible, WasmElementwise } from '../wasm/elementwise.js';
@@ -89,7 +89,9 @@ function arenaBudget(): number {
   return mib * 2 ** 20;
 }
 
-const arena = useWasm ? Arena.create(arenaBudget()) : null;
+// A budget of 0 means no arena: every tensor in ordinary memory (the GEMM keeps its own memory).
+const budget = useWasm ? arenaBudget() : 0;
+const arena = budget > 0 ? Arena.create(budget) : null;
 const pool = new BufferPool(arena);
 const gemm = useWasm ? new WasmGemm(arena, threadCount()) : null;
 /** SIMD elementwise kernels need the operands in the arena, so there is none without one. */
@@ -154,8 +156,11 @@ const kernels: KernelTable<TypedArray> = {
   Min: reduceKernel(FOLDS.Min),
   ArgMax: reduceKernel(FOLDS.ArgMax),
   ArgMin: reduceKernel(FOLDS.ArgMin),
-  MatMul: (out, inputs) =>
-    gemm && isLargeFloat32Product(out, inputs) ? gemm.matmul(out, inputs) : matmul(out, inputs),
+  MatMul: (out, inputs) => {
+    if (!isLargeFloat32Product(out, inputs)) matmul(out, inputs);
+    // Without SIMD, or without room for its scratch: plain TS, summing as the SIMD kernel sums.
+    else if (!gemm?.matmul(out, inputs)) matmulFloat32(out, inputs);
+  },
   Numel: (out, [x], { dims }) => {
     out.buffer[out.offset] = dims.reduce((n, d) => n * x!.shape[d]!, 1);
   },

@@ -3,7 +3,9 @@
  * in plain TypeScript. Each 4×4 block of C is accumulated in 16 local variables (registers) from
  * packed panels: A's 4 rows and B's 4 columns are copied, interleaved by k, into small contiguous
  * buffers, so the inner loop reads memory sequentially and does 16 multiply-adds per 8 loads. This
- * reads any strides (transposed views pack as cheaply as contiguous ones) and accumulates in float64.
+ * reads any strides (transposed views pack as cheaply as contiguous ones) and accumulates in float64,
+ * or, for large float32 products, in float32 exactly as the SIMD kernel does (each product and
+ * each sum rounded to float32, k in order), so that both kernels give the same floats.
  */
 import type { TypedArray } from '../../core/dtype.js';
 import type { ArrayView } from '../primitives.js';
@@ -38,8 +40,7 @@ function store(
   for (let c = 0; c < cols; c++) C[p + c] = values[c]!;
 }
 
-/** C (contiguous, offset cBase) = A·B from packed panels of A's rows and of B's columns. */
-function gemm(
+type Gemm = (
   aPacked: Float64Array,
   bPacked: Float64Array,
   C: TypedArray,
@@ -47,63 +48,44 @@ function gemm(
   M: number,
   N: number,
   K: number,
-): void {
-  for (let j0 = 0; j0 < N; j0 += TILE) {
-    const bp = (j0 / TILE) * K * TILE;
-    const cols = Math.min(TILE, N - j0);
-    for (let i0 = 0; i0 < M; i0 += TILE) {
-      const ap = (i0 / TILE) * K * TILE;
-      let c00 = 0,
-        c01 = 0,
-        c02 = 0,
-        c03 = 0,
-        c10 = 0,
-        c11 = 0,
-        c12 = 0,
-        c13 = 0;
-      let c20 = 0,
-        c21 = 0,
-        c22 = 0,
-        c23 = 0,
-        c30 = 0,
-        c31 = 0,
-        c32 = 0,
-        c33 = 0;
-      for (let k = 0, pa = ap, pb = bp; k < K; k++, pa += TILE, pb += TILE) {
-        const a0 = aPacked[pa]!,
-          a1 = aPacked[pa + 1]!,
-          a2 = aPacked[pa + 2]!,
-          a3 = aPacked[pa + 3]!;
-        const b0 = bPacked[pb]!,
-          b1 = bPacked[pb + 1]!,
-          b2 = bPacked[pb + 2]!,
-          b3 = bPacked[pb + 3]!;
-        c00 += a0 * b0;
-        c01 += a0 * b1;
-        c02 += a0 * b2;
-        c03 += a0 * b3;
-        c10 += a1 * b0;
-        c11 += a1 * b1;
-        c12 += a1 * b2;
-        c13 += a1 * b3;
-        c20 += a2 * b0;
-        c21 += a2 * b1;
-        c22 += a2 * b2;
-        c23 += a2 * b3;
-        c30 += a3 * b0;
-        c31 += a3 * b1;
-        c32 += a3 * b2;
-        c33 += a3 * b3;
+) => void;
+
+const LANES = [0, 1, 2, 3];
+
+/**
+ * Compiles C (contiguous, offset cBase) = A·B from packed panels of A's rows and of B's columns,
+ * with `round` around each product and each partial sum. It is generated so that each variant's
+ * loop is as plain as a hand-written one (a rounding function passed in would make the float64
+ * loop 20× slower). Rounding through float64 to float32 gives float32 arithmetic's own results,
+ * since 53 ≥ 2·24 + 2 bits.
+ */
+function compileGemm(round: (x: string) => string): Gemm {
+  const acc = LANES.flatMap((i) => LANES.map((j) => ({ name: `c${i}${j}`, i, j })));
+  const source = `
+    for (let j0 = 0; j0 < N; j0 += ${TILE}) {
+      const bp = (j0 / ${TILE}) * K * ${TILE};
+      const cols = Math.min(${TILE}, N - j0);
+      for (let i0 = 0; i0 < M; i0 += ${TILE}) {
+        const ap = (i0 / ${TILE}) * K * ${TILE};
+        let ${acc.map(({ name }) => `${name} = 0`).join(', ')};
+        for (let k = 0, pa = ap, pb = bp; k < K; k++, pa += ${TILE}, pb += ${TILE}) {
+          ${LANES.map((i) => `const a${i} = aPacked[pa + ${i}], b${i} = bPacked[pb + ${i}];`).join('\n')}
+          ${acc.map(({ name, i, j }) => `${name} = ${round(`${name} + ${round(`a${i} * b${j}`)}`)};`).join('\n')}
+        }
+        const at = cBase + i0 * N + j0;
+        const rows = Math.min(${TILE}, M - i0);
+        ${LANES.map((i) => `store(C, at, N, rows, cols, ${i}, ${LANES.map((j) => `c${i}${j}`).join(', ')});`).join('\n')}
       }
-      const at = cBase + i0 * N + j0;
-      const rows = Math.min(TILE, M - i0);
-      store(C, at, N, rows, cols, 0, c00, c01, c02, c03);
-      store(C, at, N, rows, cols, 1, c10, c11, c12, c13);
-      store(C, at, N, rows, cols, 2, c20, c21, c22, c23);
-      store(C, at, N, rows, cols, 3, c30, c31, c32, c33);
-    }
-  }
+    }`;
+  const make = new Function(
+    'store',
+    `return function gemm(aPacked, bPacked, C, cBase, M, N, K) {${source}};`,
+  );
+  return make(store) as Gemm;
 }
+
+const gemmFloat64 = compileGemm((x) => x);
+const gemmFloat32 = compileGemm((x) => `Math.fround(${x})`);
 
 /** Below this many multiply-adds, packing panels costs more than it saves. */
 const DIRECT_MAX_MACS = 1024;
@@ -133,11 +115,22 @@ function direct(out: View, a: View, b: View): void {
   }
 }
 
-export function matmul(out: View, [a, b]: readonly View[]): void {
+/** The product, summed in float64 (small products take a direct loop). */
+export function matmul(out: View, inputs: readonly View[]): void {
+  const [a, b] = inputs;
   if (out.shape.length === 2 && a!.shape.length === 2 && b!.shape.length === 2) {
     const [M, N] = out.shape as [number, number];
     if (M * N * a!.shape[1]! <= DIRECT_MAX_MACS) return direct(out, a!, b!);
   }
+  packedProduct(out, inputs, gemmFloat64);
+}
+
+/** The product of float32 matrices, summed in float32 as the SIMD kernel sums (the same floats). */
+export function matmulFloat32(out: View, inputs: readonly View[]): void {
+  packedProduct(out, inputs, gemmFloat32);
+}
+
+function packedProduct(out: View, [a, b]: readonly View[], gemm: Gemm): void {
   const { M, N, K, aBatch, bBatch, sam, sak, sbk, sbn } = matmulLayout(out, a!, b!);
   const padded = (rows: number): number => Math.ceil(rows / TILE) * TILE * K;
   const aPacked = new Float64Array(padded(M));

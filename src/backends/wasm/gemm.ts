@@ -10,7 +10,6 @@ import type { ArrayView } from '../primitives.js';
 import { matmulLayout, packPanels } from '../cpu/pack.js';
 import { buildModule, FunctionBuilder, ValType } from './emitter.js';
 import type { Arena } from './arena.js';
-import { NablaError } from '../../core/errors.js';
 import { WorkerPool } from './threads.js';
 
 const MR = 4;
@@ -333,19 +332,18 @@ export class WasmGemm {
     this.gemm(a, b, c, mPanels, nPanels, K, ldc);
   }
 
-  /** Scratch of `bytes` bytes: its address, and how to give it back. */
-  private scratch(bytes: number): [number, () => void] {
+  /** Scratch of `bytes` bytes: its address and how to give it back, or null if there is no room. */
+  private scratch(bytes: number): [number, () => void] | null {
     if (this.arena) {
       const address = this.arena.alloc(bytes, true);
-      if (address === null) {
-        throw new NablaError(
-          `MatMul: no room for ${bytes} bytes of scratch in WebAssembly memory (4 GiB at most)`,
-        );
-      }
-      return [address, () => this.arena!.release(address, bytes)];
+      return address === null ? null : [address, () => this.arena!.release(address, bytes)];
     }
     const missing = bytes - this.memory.buffer.byteLength;
-    if (missing > 0) this.memory.grow(Math.ceil(missing / 65536));
+    try {
+      if (missing > 0) this.memory.grow(Math.ceil(missing / 65536));
+    } catch {
+      return null; // past WebAssembly's 4 GiB, or refused by the system
+    }
     return [0, () => {}];
   }
 
@@ -372,15 +370,21 @@ export class WasmGemm {
     return true;
   }
 
-  /** C[..., M, N] = A[..., M, K] · B[..., K, N] (float32, broadcast batch dimensions). */
-  matmul(out: View, [a, b]: readonly View[]): void {
+  /**
+   * C[..., M, N] = A[..., M, K] · B[..., K, N] (float32, broadcast batch dimensions). Returns false,
+   * having done nothing, when WebAssembly memory has no room for the packed panels: the caller
+   * then runs the plain-TS kernel, which gives the same floats.
+   */
+  matmul(out: View, [a, b]: readonly View[]): boolean {
     const { M, N, K, aBatch, bBatch, sam, sak, sbk, sbn } = matmulLayout(out, a!, b!);
-    if (M === 0 || N === 0) return;
+    if (M === 0 || N === 0) return true;
     const [mPanels, nPanels] = [Math.ceil(M / MR), Math.ceil(N / NR)];
     const aFloats = mPanels * MR * K;
     const bFloats = nPanels * NR * K;
     const ldc = nPanels * NR;
-    const [base, done] = this.scratch(4 * (aFloats + bFloats + mPanels * MR * ldc));
+    const scratch = this.scratch(4 * (aFloats + bFloats + mPanels * MR * ldc));
+    if (!scratch) return false;
+    const [base, done] = scratch;
     const heap = new Float32Array(this.memory.buffer);
     const aAt = base / 4;
     const [bAt, cAt] = [aAt + aFloats, aAt + aFloats + bFloats];
@@ -404,5 +408,6 @@ export class WasmGemm {
       }
     }
     done();
+    return true;
   }
 }
