@@ -54,6 +54,11 @@ export function placeholder(
   graph: Graph = getDefaultGraph(),
 ): Tensor {
   if (!isDType(dtype)) throw opError('placeholder', `unknown dtype '${String(dtype)}'`);
+  if (!Array.isArray(shape))
+    throw opError(
+      'placeholder',
+      `needs a shape, e.g. tf1.placeholder('float32', [null, 784]) (null: a size known only when fed); got ${String(shape)}`,
+    );
   const dims = shape.map((d) => {
     if (d === null) return UNKNOWN;
     if (!Number.isInteger(d) || d < 0)

@@ -5,42 +5,13 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, test } from 'node:test';
 import * as nb from '../src/index.js';
-import { tempDir } from './helpers/files.js';
+import { fashionFixture, idx, tempDir } from './helpers/files.js';
 
 const ds = (): nb.data.TensorDataset =>
   new nb.data.TensorDataset(
     nb.arange(10, undefined, 1, { dtype: 'float32' }).reshape([10, 1]),
     nb.arange(10),
   );
-
-/** IDX bytes: magic (0, 0, ubyte, rank), big-endian sizes, then the data. */
-function idx(shape: readonly number[], data: Uint8Array): Uint8Array {
-  const header = new DataView(new ArrayBuffer(4 + 4 * shape.length));
-  header.setUint32(0, 0x0800 + shape.length);
-  shape.forEach((d, i) => header.setUint32(4 + 4 * i, d));
-  return Uint8Array.from([...new Uint8Array(header.buffer), ...data]);
-}
-
-/**
- * A folder laid out like Debian's dataset-fashion-mnist, gzipped as Debian ships it: image i's
- * pixel p is (i + p) % 256, label i is i % 10.
- */
-function fashionFixture(counts: { train: number; test: number }): string {
-  const dir = tempDir();
-  for (const [prefix, n] of [
-    ['train', counts.train],
-    ['t10k', counts.test],
-  ] as const) {
-    const pixels = Uint8Array.from(
-      { length: n * 784 },
-      (_, k) => (Math.floor(k / 784) + (k % 784)) % 256,
-    );
-    const labels = Uint8Array.from({ length: n }, (_, i) => i % 10);
-    writeFileSync(join(dir, `${prefix}-images-idx3-ubyte.gz`), gzipSync(idx([n, 28, 28], pixels)));
-    writeFileSync(join(dir, `${prefix}-labels-idx1-ubyte.gz`), gzipSync(idx([n], labels)));
-  }
-  return dir;
-}
 
 describe('DataLoader', () => {
   test('batches in order, with a short last batch unless dropLast', () => {

@@ -2,6 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import * as nb from '../src/index.js';
+import * as tf1 from '../src/tf1.js';
+import { callSiteIn } from '../src/core/errors.js';
 import type { Backend } from '../src/backends/backend.js';
 import { Tensor } from '../src/tensor/tensor.js';
 
@@ -131,5 +133,40 @@ describe('reads', () => {
     const t = Tensor.fromHost(new Float32Array([7]), [1], 'float32', asyncOnly);
     assert.throws(() => t.dataSync(), /cannot be read synchronously; use await t.data\(\)/);
     assert.deepEqual(Array.from(await t.data()), [7]);
+  });
+});
+
+describe("errors inside the library name the user's line, never Node's own frames", () => {
+  test("a frame of Node's module loader is skipped, not read from its inner slash", () => {
+    const stack = [
+      'Error',
+      '    at ModuleJob.run (node:internal/modules/esm/module_job:325:25)',
+      '    at async onImport.tracePromise.__proto__ (node:internal/modules/esm/loader:606:26)',
+      '    at train (/home/me/app/train.js:12:7)',
+    ].join('\n');
+    assert.equal(callSiteIn(stack), '/home/me/app/train.js:12:7');
+    assert.equal(callSiteIn(stack.split('\n').slice(0, 3).join('\n')), undefined);
+  });
+});
+
+describe('graph-mode misuse', () => {
+  test('a placeholder without a shape', () => {
+    const error = captured(() => tf1.placeholder('float32', undefined as unknown as number[]));
+    assert.match(
+      error.message,
+      /placeholder: needs a shape, e\.g\. tf1\.placeholder\('float32', \[null, 784\]\)/,
+    );
+  });
+
+  test("Session takes TF1's keyword form, and refuses what is not a graph", () => {
+    const graph = new tf1.Graph();
+    const x = tf1.placeholder('float32', [2], 'x', graph);
+    const sess = new tf1.Session({ graph });
+    assert.equal(sess.graph, graph);
+    assert.deepEqual(sess.run(tf1.mul(x, 2), new Map([[x, [1, 2]]])).toArray(), [2, 4]);
+    assert.throws(
+      () => new tf1.Session({ graph: 42 as unknown as tf1.Graph }),
+      /Session: expected a tf1\.Graph, got 42/,
+    );
   });
 });

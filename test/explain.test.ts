@@ -44,6 +44,39 @@ describe('nb.explain', () => {
     );
   });
 
+  test('works after backward() too, as API.md promises, with the same numbers', () => {
+    const before = lecture();
+    const expected = nb.explain(before.J, { names: before.names }).text();
+    const after = lecture();
+    after.J.backward();
+    assert.equal(nb.explain(after.J, { names: after.names }).text(), expected);
+    assert.equal(after.names.w.grad!.item(), 20); // explaining adds nothing to .grad
+    const kept = lecture();
+    kept.J.backward({ retainGraph: true });
+    assert.equal(nb.explain(kept.J, { names: kept.names }).text(), expected);
+  });
+
+  test('after backward() freed an activation of an nn module, it names it and says what to do', () => {
+    const model = new nb.nn.Sequential(
+      new nb.nn.Linear(2, 3),
+      new nb.nn.ReLU(),
+      new nb.nn.Linear(3, 1),
+    );
+    const L = model.forward(nb.ones([1, 2])).sum();
+    L.backward();
+    assert.throws(
+      () => nb.explain(L),
+      (e: unknown) =>
+        e instanceof nb.NablaError &&
+        /explain: the value of h\d+ \(shape \[1, 3\]\) was freed by backward\(\).*loss\.backward\(\{ retainGraph: true \}\)/.test(
+          e.message,
+        ),
+    );
+    const M = model.forward(nb.ones([1, 2])).sum();
+    M.backward({ retainGraph: true });
+    assert.ok(nb.explain(M).nodes.length > 0);
+  });
+
   test('summarises large tensors and names unnamed nodes', () => {
     const x = nb.randn([32, 10]);
     const w = nb.randn([10, 3], { requiresGrad: true });

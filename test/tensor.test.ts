@@ -161,7 +161,10 @@ describe('reads', () => {
       [3, 4],
     ]);
     assert.equal(nb.tensor(2).toArray(), 2);
-    assert.equal(String(nb.tensor([1, 2])), 'tensor([1,2], dtype=float32)');
+    assert.equal(
+      String(nb.tensor([1, 2])),
+      'tensor([1., 2.], shape=[2], dtype=float32, device=cpu)',
+    );
   });
 
   test('size-0 tensors', () => {

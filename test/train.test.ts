@@ -1,12 +1,7 @@
-/** Training helpers end to end: metrics, early stopping, fit, the CLI. */
+/** Training helpers end to end: metrics, early stopping, fit. */
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import * as nb from '../src/index.js';
-import { tempDir } from './helpers/files.js';
 
 describe('metrics', () => {
   test('accuracy for multi-class logits, one-hot targets and binary probabilities', () => {
@@ -124,61 +119,5 @@ describe('fit', () => {
         }),
       /training stopped: the loss became (NaN|Infinity) at epoch \d+, step \d+; the last finite loss was [\d.e+]+ at step \d+\. Try a lower learning rate\./,
     );
-  });
-});
-
-describe('nabla train (CLI)', () => {
-  const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-
-  test('trains on a 2-D set and writes the model, history and loss curve', () => {
-    const out = tempDir();
-    const stdout = execFileSync(
-      process.execPath,
-      [
-        cli,
-        'train',
-        '--dataset',
-        'circles',
-        '--hidden',
-        '16',
-        '--epochs',
-        '15',
-        '--lr',
-        '0.02',
-        '--out',
-        out,
-      ],
-      { encoding: 'utf8' },
-    );
-    assert.match(stdout, /epoch {2}15\/15 .* test accuracy/);
-    const accuracy = Number(/test accuracy: ([\d.]+)/.exec(stdout)![1]);
-    assert.ok(accuracy > 0.9, stdout);
-    for (const f of ['model.safetensors', 'history.json', 'loss-curve.svg'])
-      assert.ok(existsSync(join(out, f)), f);
-    const history = JSON.parse(readFileSync(join(out, 'history.json'), 'utf8')) as {
-      history: unknown[];
-    };
-    assert.equal(history.history.length, 15);
-    assert.match(
-      readFileSync(join(out, 'loss-curve.svg'), 'utf8'),
-      /^<svg[\s\S]*<polyline[\s\S]*<\/svg>$/,
-    );
-    const model = nb.load(join(out, 'model.safetensors'));
-    assert.deepEqual(model['0.weight']!.shape, [16, 2]);
-  });
-
-  test('unknown flags and bad values exit 2 with a clear message', () => {
-    const run = (...args: string[]) =>
-      spawnSync(process.execPath, [cli, 'train', ...args], { encoding: 'utf8' });
-    const unknown = run('--epoch', '3');
-    assert.equal(unknown.status, 2);
-    assert.match(unknown.stderr, /nabla train: Unknown option '--epoch'/);
-    assert.match(
-      run('--dataset', 'cifar').stderr,
-      /--dataset must be one of mnist, fashion-mnist, xor, moons, circles, spirals; got 'cifar'/,
-    );
-    assert.match(run('--lr', '0').stderr, /--lr must be a positive number; got '0'/);
-    assert.match(run('--hidden', '64,x').stderr, /--hidden must be a positive integer; got 'x'/);
-    assert.equal(run('--help').status, 0);
   });
 });

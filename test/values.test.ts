@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { inspect } from 'node:util';
 import * as nb from '../src/index.js';
 import * as tf1 from '../src/tf1.js';
 
@@ -210,5 +211,51 @@ describe('backward', () => {
     const sess = new tf1.Session();
     sess.run(tf1.globalVariablesInitializer());
     assert.deepEqual(sess.run(g!, new Map([[x, [1, 2]]])).toArray(), [1, 2]);
+  });
+});
+
+describe('printing', () => {
+  // Expected texts are PyTorch 1.13's str() of the same tensors, with nabla's trailing fields.
+  test('small tensors print every element, aligned, in one format', () => {
+    assert.equal(
+      String(
+        nb.tensor([
+          [1, 2, 3],
+          [4, 5, 6],
+        ]),
+      ),
+      'tensor([[1., 2., 3.],\n        [4., 5., 6.]], shape=[2, 3], dtype=float32, device=cpu)',
+    );
+    assert.equal(
+      String(nb.tensor([0.1, 2.5, -3])),
+      'tensor([ 0.1000,  2.5000, -3.0000], shape=[3], dtype=float32, device=cpu)',
+    );
+    assert.equal(String(nb.arange(4)), 'tensor([0, 1, 2, 3], shape=[4], dtype=int32, device=cpu)');
+    assert.equal(
+      String(nb.tensor(3.5, { requiresGrad: true })),
+      'tensor(3.5000, shape=[], dtype=float32, device=cpu, requiresGrad=true)',
+    );
+    assert.equal(
+      String(nb.tensor([1e-6, 1, NaN, Infinity])),
+      'tensor([1.0000e-6, 1.0000e+0,       nan,       inf], shape=[4], dtype=float32, device=cpu)',
+    );
+  });
+
+  test('large tensors print three edge items around ..., reading only those, at once', () => {
+    const big = nb.arange(0, 2000 * 3000).reshape([2000, 3000]);
+    assert.equal(
+      String(big),
+      [
+        'tensor([[      0,       1,       2,  ...,    2997,    2998,    2999],',
+        '        [   3000,    3001,    3002,  ...,    5997,    5998,    5999],',
+        '        [   6000,    6001,    6002,  ...,    8997,    8998,    8999],',
+        '        ...,',
+        '        [5991000, 5991001, 5991002,  ..., 5993997, 5993998, 5993999],',
+        '        [5994000, 5994001, 5994002,  ..., 5996997, 5996998, 5996999],',
+        '        [5997000, 5997001, 5997002,  ..., 5999997, 5999998, 5999999]], shape=[2000, 3000], dtype=int32, device=cpu)',
+      ].join('\n'),
+    );
+    assert.equal(inspect(big.T), String(big.T)); // console.log and the REPL print the same
+    assert.ok(String(big.T).startsWith('tensor([[      0,    3000,    6000,  ...,'));
   });
 });

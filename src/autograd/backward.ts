@@ -79,7 +79,13 @@ function accumulate<K>(map: Map<K, Tensor>, key: K, grad: Tensor): void {
 export function runBackward(
   roots: readonly Tensor[],
   rootGrads: readonly Tensor[],
-  options: BackwardOptions,
+  options: BackwardOptions & {
+    /**
+     * Walk nodes an earlier backward() released too (nb.explain after backward): a node keeps
+     * its inputs and output, so only tensors the engine freed since are missing (checked first).
+     */
+    revisit?: boolean;
+  },
   wanted?: readonly Tensor[],
 ): Map<Tensor, Tensor> {
   const createGraph = options.createGraph ?? false;
@@ -104,7 +110,7 @@ export function runBackward(
     for (const node of order) {
       const dy = nodeGrads.get(node);
       if (!dy) continue;
-      if (node.released) {
+      if (node.released && !options.revisit) {
         throw opError(
           'backward',
           `tried to backward through the graph a second time (node ${node.name}); its saved values were freed after the first backward — pass { retainGraph: true } to the first call`,

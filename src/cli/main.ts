@@ -1,13 +1,32 @@
 #!/usr/bin/env node
-/** The `nabla` command. */
+/**
+ * The `nabla` command. The commands are loaded inside the error handling, so that a bad setting
+ * met while nabla starts (NABLA_NUM_THREADS=0, say) is reported like any other error.
+ */
 import { NablaError } from '../core/errors.js';
-import { parseTrainArgs, runTrain, TRAIN_HELP, UsageError } from './train.js';
+import { UsageError } from './args.js';
 
 const USAGE = `Usage: nabla <command> [options]
 
 Commands:
-  train    train an MLP classifier (nabla train --help)
+  train    train an MLP classifier, or resume one (nabla train --help)
+  eval     evaluate a trained model on a dataset (nabla eval --help)
 `;
+
+async function run(command: string, args: string[]): Promise<number> {
+  if (command === 'train') {
+    const { parseTrainArgs, runTrain, TRAIN_HELP } = await import('./train.js');
+    const config = parseTrainArgs(args);
+    if (config === 'help') return (process.stdout.write(TRAIN_HELP), 0);
+    const result = await runTrain(config);
+    return result.testAccuracy === null ? 130 : 0; // 130: stopped by Ctrl-C, checkpoint written
+  }
+  const { parseEvalArgs, runEval, EVAL_HELP } = await import('./eval.js');
+  const config = parseEvalArgs(args);
+  if (config === 'help') return (process.stdout.write(EVAL_HELP), 0);
+  await runEval(config);
+  return 0;
+}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -15,25 +34,19 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return command === undefined ? 2 : 0;
   }
-  if (command !== 'train') {
+  if (command !== 'train' && command !== 'eval') {
     process.stderr.write(`nabla: unknown command '${command}'\n\n${USAGE}`);
     return 2;
   }
   try {
-    const config = parseTrainArgs(rest);
-    if (config === 'help') {
-      process.stdout.write(TRAIN_HELP);
-      return 0;
-    }
-    await runTrain(config);
-    return 0;
+    return await run(command, rest);
   } catch (error) {
     if (error instanceof UsageError) {
-      process.stderr.write(`nabla train: ${error.message}\n(see nabla train --help)\n`);
+      process.stderr.write(`nabla ${command}: ${error.message}\n(see nabla ${command} --help)\n`);
       return 2;
     }
     if (error instanceof NablaError) {
-      process.stderr.write(`nabla train: ${error.message}\n`);
+      process.stderr.write(`nabla ${command}: ${error.message}\n`);
       return 1;
     }
     throw error;

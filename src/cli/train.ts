@@ -1,13 +1,27 @@
-/** `nabla train`: trains an MLP classifier on a dataset and writes the model, history and curves. */
+/**
+ * `nabla train`: trains an MLP classifier on a dataset and writes the model, history and curves.
+ * The output folder is checked before the first epoch; a checkpoint is written after every epoch
+ * and on Ctrl-C, and `--resume DIR` continues from it to the same floats an uninterrupted run ends
+ * with.
+ */
 import { parseArgs } from 'node:util';
-import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { totalmem } from 'node:os';
 import * as nb from '../index.js';
-import { writeFileAtomic } from '../io/safetensors.js';
+import { NablaError } from '../core/errors.js';
+import { globalGenerator, RandomGenerator } from '../engine/random.js';
+import { nextTurn } from '../engine/yield.js';
+import { choice, positive, seedOf, UsageError } from './args.js';
+import { readCheckpoint, saveCheckpoint, type Progress, type Trainable } from './checkpoint.js';
+import { ACTIVATIONS, buildMlp, DATASETS, loadData, type Data } from './data.js';
+import { prepareOutDir, writeSet } from './output.js';
 
 export const TRAIN_HELP = `Usage: nabla train [options]
+       nabla train --resume DIR
 
 Trains a multilayer perceptron classifier with softmax cross-entropy and reports test accuracy.
+A checkpoint is written to DIR/checkpoint after every epoch and on Ctrl-C; --resume DIR continues
+the run from it, ending with the same weights as a run that never stopped.
 
 Options:
   --dataset NAME      mnist | fashion-mnist | xor | moons | circles | spirals   (default mnist)
@@ -23,37 +37,12 @@ Options:
                       curve and, for 2-D sets, the decision regions (SVG + PNG)
                                                                                 (default runs/<dataset>)
   --data-dir DIR      Fashion-MNIST IDX directory         (default ${nb.datasets.FASHION_MNIST_DIR})
+  --resume DIR        continue the run whose checkpoint is in DIR (no other options)
   -h, --help          show this help
 `;
 
-const DATASETS = ['mnist', 'fashion-mnist', 'xor', 'moons', 'circles', 'spirals'] as const;
-const ACTIVATIONS = {
-  relu: nb.nn.ReLU,
-  tanh: nb.nn.Tanh,
-  sigmoid: nb.nn.Sigmoid,
-  'leaky-relu': nb.nn.LeakyReLU,
-};
 const OPTIMIZERS = ['sgd', 'adam', 'adamw'] as const;
 const SCHEDULES = ['cosine', 'none'] as const;
-
-export class UsageError extends Error {}
-
-function choice<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(value)) {
-    throw new UsageError(`--${flag} must be one of ${allowed.join(', ')}; got '${value}'`);
-  }
-  return value as T;
-}
-
-function positive(flag: string, value: string, integer: boolean): number {
-  const n = Number(value);
-  if (!(n > 0) || (integer && !Number.isInteger(n))) {
-    throw new UsageError(
-      `--${flag} must be a positive ${integer ? 'integer' : 'number'}; got '${value}'`,
-    );
-  }
-  return n;
-}
 
 export interface TrainConfig {
   dataset: (typeof DATASETS)[number];
@@ -69,7 +58,9 @@ export interface TrainConfig {
   dataDir: string;
 }
 
-export function parseTrainArgs(args: string[]): TrainConfig | 'help' {
+export type TrainCommand = TrainConfig | { resume: string } | 'help';
+
+export function parseTrainArgs(args: string[]): TrainCommand {
   let parsed;
   try {
     parsed = parseArgs({
@@ -87,6 +78,7 @@ export function parseTrainArgs(args: string[]): TrainConfig | 'help' {
         seed: { type: 'string', default: '0' },
         out: { type: 'string' },
         'data-dir': { type: 'string', default: nb.datasets.FASHION_MNIST_DIR },
+        resume: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -95,13 +87,19 @@ export function parseTrainArgs(args: string[]): TrainConfig | 'help' {
   }
   const v = parsed.values;
   if (v.help) return 'help';
+  if (v.resume !== undefined) {
+    const others = args.filter((a) => a.startsWith('-') && !a.startsWith('--resume'));
+    if (others.length)
+      throw new UsageError(
+        `--resume takes no other options (the run's own are in its checkpoint); got ${others.join(' ')}`,
+      );
+    return { resume: v.resume };
+  }
   const dataset = choice('dataset', v.dataset!, DATASETS);
   const hidden =
     v.hidden!.trim() === ''
       ? []
       : v.hidden!.split(',').map((h) => positive('hidden', h.trim(), true));
-  const seed = Number(v.seed);
-  if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer; got '${v.seed}'`);
   return {
     dataset,
     hidden,
@@ -115,55 +113,10 @@ export function parseTrainArgs(args: string[]): TrainConfig | 'help' {
     lr: positive('lr', v.lr!, false),
     optimizer: choice('optimizer', v.optimizer!, OPTIMIZERS),
     schedule: choice('schedule', v.schedule!, SCHEDULES),
-    seed,
-    out: resolve(v.out ?? join('runs', dataset)),
+    seed: seedOf(v.seed!),
+    out: v.out ?? join('runs', dataset),
     dataDir: v['data-dir']!,
   };
-}
-
-interface Data {
-  train: { x: nb.Tensor; y: nb.Tensor };
-  test: { x: nb.Tensor; y: nb.Tensor };
-  classes: number;
-}
-
-function loadData(config: TrainConfig): Data {
-  switch (config.dataset) {
-    case 'mnist':
-      return { ...nb.datasets.mnist({ seed: config.seed }), classes: 10 };
-    case 'fashion-mnist':
-      return { ...nb.datasets.fashionMnist(config.dataDir), classes: 10 };
-    default: {
-      const make = {
-        xor: nb.datasets.xor,
-        moons: nb.datasets.moons,
-        circles: nb.datasets.circles,
-        spirals: nb.datasets.spirals,
-      }[config.dataset];
-      const { x, y } = make({ n: 1000, seed: config.seed });
-      const [train, test] = nb.data.randomSplit(
-        new nb.data.TensorDataset(x, y),
-        [800, 200],
-        config.seed,
-      );
-      const part = (s: nb.data.Subset) => {
-        const [px, py] = s.getBatch(Int32Array.from({ length: s.length }, (_, i) => i));
-        return { x: px!, y: py! };
-      };
-      return { train: part(train!), test: part(test!), classes: y.max().item() + 1 };
-    }
-  }
-}
-
-function buildModel(inputs: number, config: TrainConfig, classes: number): nb.nn.Sequential {
-  const layers: nb.nn.Module[] = [];
-  let width = inputs;
-  for (const h of config.hidden) {
-    layers.push(new nb.nn.Linear(width, h), new ACTIVATIONS[config.activation]());
-    width = h;
-  }
-  layers.push(new nb.nn.Linear(width, classes));
-  return new nb.nn.Sequential(...layers);
 }
 
 function makeOptimizer(model: nb.nn.Module, config: TrainConfig): nb.optim.Optimizer {
@@ -179,58 +132,231 @@ function makeOptimizer(model: nb.nn.Module, config: TrainConfig): nb.optim.Optim
 }
 
 export interface TrainResult {
-  testAccuracy: number;
-  history: nb.History;
+  /** Null when the run was interrupted before its last epoch. */
+  testAccuracy: number | null;
   files: string[];
 }
 
+/**
+ * Ctrl-C (SIGINT): the first asks the loop to stop after the step under way, so it can write a
+ * checkpoint; a second one stops at once.
+ */
+function interruptHandler(log: (line: string) => void) {
+  let requested = false;
+  const onSignal = (): void => {
+    if (requested) {
+      log('nabla train: interrupted again: stopping without a new checkpoint');
+      process.exit(130);
+    }
+    requested = true;
+  };
+  process.on('SIGINT', onSignal);
+  return {
+    get requested(): boolean {
+      return requested;
+    },
+    dispose: () => process.off('SIGINT', onSignal),
+  };
+}
+
+const lossFn = new nb.nn.CrossEntropyLoss();
+const loss = (p: nb.Tensor, y: nb.Tensor): nb.Tensor => lossFn.forward(p, y);
+
+/**
+ * Refuses, before anything is allocated, an MLP whose weights, gradients and Adam moments (16 bytes
+ * a parameter) would not fit in this machine's memory: the system would kill the run later.
+ */
+function checkFits(sizes: readonly number[]): void {
+  let params = 0;
+  for (let i = 0; i + 1 < sizes.length; i++) params += (sizes[i]! + 1) * sizes[i + 1]!;
+  const [bytes, total] = [16 * params, totalmem()];
+  if (bytes > total) {
+    const gb = (n: number): string => `${(n / 1e9).toFixed(1)} GB`;
+    throw new NablaError(
+      `the MLP ${sizes.join('-')} has ${params.toLocaleString('en-US')} parameters: training it needs about ${gb(bytes)} (weights, gradients, optimizer state), more than this machine's ${gb(total)}`,
+    );
+  }
+}
+
+/** Runs `nabla train` for a new configuration or a checkpoint to resume. */
 export async function runTrain(
-  config: TrainConfig,
+  command: TrainConfig | { resume: string },
   log: (line: string) => void = console.log,
 ): Promise<TrainResult> {
-  nb.manualSeed(config.seed);
+  const resumed = 'resume' in command ? readCheckpoint(command.resume) : null;
+  const config = resumed ? { ...resumed.state.config } : { ...(command as TrainConfig) };
+  const out = (config.out = prepareOutDir('resume' in command ? command.resume : config.out));
   const started = performance.now();
-  const data = loadData(config);
+  nb.manualSeed(config.seed);
+  const data = loadData(config.dataset, config.seed, config.dataDir);
   const inputs = data.train.x.shape[1]!;
-  const model = buildModel(inputs, config, data.classes);
-  const arch = [inputs, ...config.hidden, data.classes].join('-');
-  log(
-    `nabla train: ${config.dataset} (${data.train.x.shape[0]} train / ${data.test.x.shape[0]} test), MLP ${arch} (${config.activation}), ${config.optimizer} lr ${config.lr}${config.schedule === 'cosine' ? ' (cosine)' : ''}, batch ${config.batchSize}, ${config.epochs} epochs`,
-  );
-  const lossFn = new nb.nn.CrossEntropyLoss();
+  const sizes = [inputs, ...config.hidden, data.classes.length];
+  checkFits(sizes);
+  const model = buildMlp(sizes, config.activation);
   const optimizer = makeOptimizer(model, config);
-  const history = nb.fit(model, {
-    epochs: config.epochs,
-    lossFn: (p, y) => lossFn.forward(p, y),
-    optimizer,
-    ...(config.schedule === 'cosine' && {
-      scheduler: new nb.optim.CosineAnnealingLR(optimizer, config.epochs),
-    }),
-    train: new nb.data.DataLoader(new nb.data.TensorDataset(data.train.x, data.train.y), {
-      batchSize: config.batchSize,
-      shuffle: true,
-      seed: config.seed,
-    }),
-    validation: data.test,
-    progress: true,
-    onEpoch: (r) =>
-      log(
-        `epoch ${String(r.epoch).padStart(3)}/${config.epochs}  train loss ${r['trainLoss']!.toFixed(4)}  test loss ${r['testLoss']!.toFixed(4)}  test accuracy ${r['testAccuracy']!.toFixed(4)}  (${r['seconds']!.toFixed(1)} s)`,
-      ),
-  });
-  const testAccuracy = history.epochs.at(-1)!['testAccuracy']!;
-  mkdirSync(config.out, { recursive: true });
-  const files: string[] = [];
-  const write = (name: string, bytes: Uint8Array | string): void => {
-    const path = join(config.out, name);
-    writeFileAtomic(path, bytes);
-    files.push(path);
+  const scheduler =
+    config.schedule === 'cosine' ? new nb.optim.CosineAnnealingLR(optimizer, config.epochs) : null;
+  const run: Trainable = { model, optimizer, scheduler };
+  const shuffler = new RandomGenerator(config.seed);
+  let progress: Progress = {
+    epoch: 0,
+    batch: 0,
+    step: 0,
+    lossSum: 0,
+    samples: 0,
+    lastFinite: null,
+    shuffler: shuffler.getState(),
+    history: [],
   };
-  const modelPath = join(config.out, 'model.safetensors');
-  const metadata = { architecture: arch, activation: config.activation, dataset: config.dataset };
-  nb.save(model.stateDict(), modelPath, metadata);
-  files.push(modelPath);
-  write('history.json', JSON.stringify({ config, history }, null, 2) + '\n');
+  if (resumed) {
+    resumed.restore(run);
+    progress = resumed.state.progress;
+    globalGenerator.setState(resumed.state.random);
+  }
+  const arch = sizes.join('-');
+  const where = resumed ? `, resuming after epoch ${progress.epoch} step ${progress.step}` : '';
+  log(
+    `nabla train: ${config.dataset} (${data.train.x.shape[0]} train / ${data.test.x.shape[0]} test), MLP ${arch} (${config.activation}), ${config.optimizer} lr ${config.lr}${scheduler ? ' (cosine)' : ''}, batch ${config.batchSize}, ${config.epochs} epochs${where}`,
+  );
+  const interrupt = interruptHandler(log);
+  const checkpoint = (): void =>
+    saveCheckpoint(out, { config, progress, random: globalGenerator.getState() }, run);
+  try {
+    const finished = await trainEpochs(run, data, config, progress, shuffler, {
+      interrupt,
+      checkpoint,
+      log,
+    });
+    if (!finished) {
+      checkpoint();
+      log(
+        `nabla train: interrupted in epoch ${progress.epoch + 1} after step ${progress.step}; checkpoint written to ${join(out, 'checkpoint')}`,
+      );
+      log(`resume with: nabla train --resume ${out}`);
+      return { testAccuracy: null, files: [] };
+    }
+    // From here a Ctrl-C only marks the run: the files below are written in full first.
+    return await writeOutputs(model, data, config, progress.history, started, log);
+  } finally {
+    interrupt.dispose();
+  }
+}
+
+/**
+ * Trains from `progress` (updated as it goes) to the last epoch; false if Ctrl-C stopped it. The
+ * event loop turns after every step, so a Ctrl-C is seen within one step.
+ */
+async function trainEpochs(
+  { model, optimizer, scheduler }: Trainable,
+  data: Data,
+  config: TrainConfig,
+  progress: Progress,
+  shuffler: RandomGenerator,
+  {
+    interrupt,
+    checkpoint,
+    log,
+  }: {
+    interrupt: { readonly requested: boolean };
+    checkpoint: () => void;
+    log: (line: string) => void;
+  },
+): Promise<boolean> {
+  const dataset = new nb.data.TensorDataset(data.train.x, data.train.y);
+  const n = dataset.length;
+  const batches = Math.ceil(n / config.batchSize);
+  for (let epoch = progress.epoch + 1; epoch <= config.epochs; epoch++) {
+    const started = performance.now();
+    shuffler.setState(progress.shuffler);
+    const order = shuffler.permutation(n);
+    const bar = new nb.ProgressBar(batches, `epoch ${epoch}/${config.epochs}`);
+    model.train();
+    for (let b = progress.batch; b < batches; b++) {
+      const indices = order.subarray(b * config.batchSize, Math.min(n, (b + 1) * config.batchSize));
+      const [x, y] = dataset.getBatch(indices);
+      const value = step(model, optimizer, x!, y!, progress, epoch);
+      progress.lossSum += value * indices.length;
+      progress.samples += indices.length;
+      progress.batch = b + 1;
+      bar.tick(`loss ${value.toFixed(4)}`);
+      await nextTurn();
+      if (interrupt.requested) {
+        bar.done();
+        return false;
+      }
+    }
+    bar.done();
+    const result = nb.evaluate(model, data.test.x, data.test.y, loss);
+    const record: nb.EpochRecord = {
+      epoch,
+      trainLoss: progress.lossSum / progress.samples,
+      lr: optimizer.lr,
+      testLoss: result.loss,
+      testAccuracy: result.accuracy,
+      seconds: (performance.now() - started) / 1000,
+    };
+    log(
+      `epoch ${String(epoch).padStart(3)}/${config.epochs}  train loss ${record['trainLoss']!.toFixed(4)}  test loss ${result.loss.toFixed(4)}  test accuracy ${result.accuracy.toFixed(4)}  (${record['seconds']!.toFixed(1)} s)`,
+    );
+    scheduler?.step();
+    Object.assign(progress, { epoch, batch: 0, lossSum: 0, samples: 0 });
+    progress.history.push(record);
+    progress.shuffler = shuffler.getState();
+    checkpoint();
+  }
+  return true;
+}
+
+/** One gradient step; its loss, refused when not finite (naming the step and the last good one). */
+function step(
+  model: nb.nn.Module,
+  optimizer: nb.optim.Optimizer,
+  x: nb.Tensor,
+  y: nb.Tensor,
+  progress: Progress,
+  epoch: number,
+): number {
+  progress.step++;
+  const l = loss(model.forward(x), y);
+  const value = l.item();
+  if (!Number.isFinite(value)) {
+    const last = progress.lastFinite
+      ? `the last finite loss was ${progress.lastFinite.loss.toPrecision(5)} at step ${progress.lastFinite.step}`
+      : 'no step had a finite loss';
+    throw new NablaError(
+      `training stopped: the loss became ${value} at epoch ${epoch}, step ${progress.step}; ${last}. Try a lower learning rate.`,
+    );
+  }
+  progress.lastFinite = { loss: value, step: progress.step };
+  optimizer.zeroGrad();
+  l.backward();
+  optimizer.step();
+  return value;
+}
+
+async function writeOutputs(
+  model: nb.nn.Sequential,
+  data: Data,
+  config: TrainConfig,
+  records: nb.EpochRecord[],
+  started: number,
+  log: (line: string) => void,
+): Promise<TrainResult> {
+  const history = new nb.History();
+  for (const r of records) history.record(r);
+  const testAccuracy = records.at(-1)!['testAccuracy']!;
+  const inputs = data.train.x.shape[1]!;
+  const arch = [inputs, ...config.hidden, data.classes.length].join('-');
+  const metadata = {
+    architecture: arch,
+    activation: config.activation,
+    dataset: config.dataset,
+    seed: String(config.seed),
+  };
+  const files: [string, Uint8Array | string][] = [
+    ['model.safetensors', nb.serialize(model.stateDict(), metadata)],
+    ['history.json', JSON.stringify({ config, history }, null, 2) + '\n'],
+  ];
   const losses = [
     { name: 'train loss', values: history.series('trainLoss') },
     { name: 'test loss', values: history.series('testLoss') },
@@ -245,13 +371,12 @@ export async function runTrain(
     });
     pictures.push(['decision-boundary', regions]);
   }
-  for (const [name, svg] of pictures) {
-    write(`${name}.svg`, svg);
-    write(`${name}.png`, await nb.viz.svgToPng(svg));
-  }
+  for (const [name, svg] of pictures)
+    files.push([`${name}.svg`, svg], [`${name}.png`, await nb.viz.svgToPng(svg)]);
+  const written = writeSet(config.out, files);
   log(
     `test accuracy: ${testAccuracy.toFixed(4)}   (${((performance.now() - started) / 1000).toFixed(1)} s in all)`,
   );
-  log(`wrote ${files.join(', ')}`);
-  return { testAccuracy, history, files };
+  log(`wrote ${written.join(', ')}`);
+  return { testAccuracy, files: written };
 }

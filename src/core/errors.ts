@@ -31,13 +31,21 @@ export class NablaError extends Error {
 
 /** The first stack frame that is not inside nabla or Node itself, as `file:line:column`. */
 export function userCallSite(): string | undefined {
-  const stack = new Error().stack ?? '';
+  return callSiteIn(new Error().stack ?? '');
+}
+
+/** The first frame of `stack` (an Error's) outside nabla and Node, as `file:line:column`. */
+export function callSiteIn(stack: string): string | undefined {
   for (const line of stack.split('\n').slice(1)) {
-    const match = /\(?((?:file:\/\/|\/|[A-Za-z]:\\)[^()]*?):(\d+):(\d+)\)?\s*$/.exec(line.trim());
+    // The location is the whole text in parentheses, or after "at ": a frame of Node's own
+    // (node:internal/modules/esm/module_job:325:25) must not match from its inner slash.
+    const match = /(?:\(|^at )((?:file:\/\/|\/|[A-Za-z]:\\)[^()]*?):(\d+):(\d+)\)?\s*$/.exec(
+      line.trim(),
+    );
     if (!match) continue;
     const file = match[1]!;
     const path = file.startsWith('file://') ? decodeURIComponent(new URL(file).pathname) : file;
-    if ((LIBRARY_PATH && path.startsWith(LIBRARY_PATH)) || path.startsWith('node:')) continue;
+    if (LIBRARY_PATH && path.startsWith(LIBRARY_PATH)) continue;
     return `${path}:${match[2]}:${match[3]}`;
   }
   return undefined;

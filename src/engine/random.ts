@@ -1,3 +1,4 @@
+import { NablaError } from '../core/errors.js';
 /**
  * Seeded random numbers: xoshiro128** (fast, small state, good statistical quality), seeded through
  * splitmix32 so that any integer seed gives a good state. One global generator serves
@@ -16,6 +17,11 @@ function splitmix32(seed: number): () => number {
 
 const rotl = (x: number, k: number): number => (x << k) | (x >>> (32 - k));
 
+export interface GeneratorState {
+  words: number[];
+  spareNormal: number | null;
+}
+
 export class RandomGenerator {
   private state = new Uint32Array(4);
   private spareNormal: number | null = null;
@@ -28,6 +34,21 @@ export class RandomGenerator {
     const next = splitmix32(seed);
     this.state = new Uint32Array([next(), next(), next(), next()]);
     this.spareNormal = null;
+  }
+
+  /** Everything the next draws depend on, as plain JSON (checkpoints save it). */
+  getState(): GeneratorState {
+    return { words: Array.from(this.state), spareNormal: this.spareNormal };
+  }
+
+  /** Continues from a state getState() returned: the same draws follow. */
+  setState({ words, spareNormal }: GeneratorState): void {
+    if (!Array.isArray(words) || words.length !== 4 || !words.every((w) => w >>> 0 === w))
+      throw new NablaError(
+        `random generator state: expected four 32-bit words, got ${JSON.stringify(words)}`,
+      );
+    this.state = Uint32Array.from(words);
+    this.spareNormal = spareNormal;
   }
 
   /** A uniform 32-bit unsigned integer. */
@@ -82,7 +103,15 @@ export class RandomGenerator {
 
 export const globalGenerator = new RandomGenerator(Date.now() ^ (Math.random() * 2 ** 32));
 
-/** Seeds every random function of nabla, like `torch.manual_seed`. */
+/**
+ * Seeds every random function of nabla, like `torch.manual_seed`. Seeds are 32-bit: an integer
+ * from -2147483648 to 4294967295 (a larger one would silently act as another seed).
+ */
 export function manualSeed(seed: number): void {
+  if (!Number.isInteger(seed) || seed < -2147483648 || seed > 4294967295)
+    throw new NablaError(
+      `manualSeed: the seed must be an integer from -2147483648 to 4294967295, got ${seed}`,
+      'manualSeed',
+    );
   globalGenerator.seed(seed);
 }

@@ -1,6 +1,7 @@
 import type { Backend } from '../backends/backend.js';
 import type { DType } from '../core/dtype.js';
-import { formatShape, opError } from '../core/errors.js';
+import { formatShape, opError, type NablaError } from '../core/errors.js';
+import { optionalNodeModule } from './node.js';
 import { sizeOf, type Shape } from '../core/shape.js';
 
 /**
@@ -29,6 +30,8 @@ export class Storage<Buffer = unknown> {
   }
 }
 
+/** Allocations from this size are checked against the memory the system has free. */
+const CHECKED_BYTES = 2 ** 30;
 const BYTES_PER_ELEMENT: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1 };
 
 /**
@@ -42,14 +45,20 @@ export function allocate<Buffer>(
   shape: Shape,
 ): Buffer {
   const size = sizeOf(shape);
+  const bytes = size * BYTES_PER_ELEMENT[dtype];
+  const refuse = (why: string): NablaError =>
+    opError(
+      op,
+      `cannot allocate a ${dtype} tensor of shape ${formatShape(shape)} (${bytes.toLocaleString('en-US')} bytes): ${why}`,
+    );
+  // The system may promise more than it has and kill the process later, with no message.
+  const free = bytes >= CHECKED_BYTES ? optionalNodeModule('node:os')?.freemem() : undefined;
+  if (free !== undefined && backend.device === 'cpu' && bytes > free)
+    throw refuse(`the system has ${free.toLocaleString('en-US')} bytes free`);
   try {
     return backend.alloc(dtype, size);
   } catch (error) {
     if (!(error instanceof RangeError)) throw error;
-    const bytes = size * BYTES_PER_ELEMENT[dtype];
-    throw opError(
-      op,
-      `cannot allocate a ${dtype} tensor of shape ${formatShape(shape)} (${bytes.toLocaleString('en-US')} bytes): more than the ${backend.device} device can give (${error.message})`,
-    );
+    throw refuse(`more than the ${backend.device} device can give (${error.message})`);
   }
 }

@@ -4,7 +4,8 @@
  * local derivative and the chain-rule product ∂J/∂node · ∂node/∂input sent down that edge.
  */
 import { opError } from '../core/errors.js';
-import { grad, sumTo, topologicalOrder } from '../autograd/backward.js';
+import { runBackward, sumTo, topologicalOrder } from '../autograd/backward.js';
+import { onesLike } from '../tensor/create.js';
 import { noGrad } from '../engine/grad-mode.js';
 import type { TapeNode, Vjp } from '../ops/define.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -80,11 +81,25 @@ export function explain(loss: Tensor, { names = {} }: ExplainOptions = {}): Expl
   leaves.forEach(nameOf);
   const lossName = nameOf(loss);
 
+  // It needs only the values of the graph, which outlive backward() unless the engine freed them.
+  const freed = [...nodes.flatMap((n) => [...n.inputs, n.output])].find((t) => t.isDisposed);
+  if (freed)
+    throw opError(
+      'explain',
+      `the value of ${nameOf(freed)} (shape [${freed.shape.join(', ')}]) was freed by backward(), as activations inside nn modules are; call nb.explain(loss) before backward(), or keep it with loss.backward({ retainGraph: true })`,
+    );
   const differentiable = [...nodes.map((n) => n.output), ...leaves].filter((t) => t.requiresGrad);
-  const grads = new Map<Tensor, Tensor>();
-  grad(loss, differentiable, { retainGraph: true, allowUnused: true }).forEach((g, i) =>
-    grads.set(differentiable[i]!, g),
+  const results = runBackward(
+    [loss],
+    [onesLike(loss)],
+    { retainGraph: true, revisit: true },
+    differentiable,
   );
+  const grads = new Map<Tensor, Tensor>();
+  for (const t of differentiable) {
+    const g = results.get(t);
+    if (g) grads.set(t, g);
+  }
 
   const steps = nodes.map((node): NodeStep => {
     const args = node.inputs.map(nameOf);

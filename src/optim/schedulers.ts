@@ -4,7 +4,7 @@ import type { Optimizer } from './optimizer.js';
 
 abstract class EpochScheduler {
   protected epoch = 0;
-  protected readonly baseLr: number;
+  protected baseLr: number;
   constructor(protected readonly optimizer: Optimizer) {
     this.baseLr = optimizer.lr;
   }
@@ -15,6 +15,14 @@ abstract class EpochScheduler {
   }
   getLastLr(): number {
     return this.optimizer.lr;
+  }
+  /** Where the schedule is (epochs stepped, the lr it started from), for checkpoints. */
+  stateDict(): { epoch: number; baseLr: number } {
+    return { epoch: this.epoch, baseLr: this.baseLr };
+  }
+  loadStateDict(state: { epoch: number; baseLr: number }): void {
+    this.epoch = state.epoch;
+    this.baseLr = state.baseLr;
   }
 }
 

@@ -7,7 +7,7 @@
 import { displayShape, formatShape, opError } from '../core/errors.js';
 import { leavesOf, mapLeaves } from '../core/structure.js';
 import { noGrad } from '../engine/grad-mode.js';
-import { getDefaultGraph, type Graph } from '../graph/graph.js';
+import { getDefaultGraph, Graph } from '../graph/graph.js';
 import { Operation, Variable } from '../graph/variable.js';
 import { prune, stepOf, withLiveness, type ExecutablePlan } from '../compile/plan.js';
 import { disposedLeaf, executePlan, Replay } from '../compile/replay.js';
@@ -83,11 +83,19 @@ export class Session {
   private plannedVersion = -1;
   private readonly passes: readonly PassName[] | undefined;
 
-  constructor(
-    readonly graph: Graph = getDefaultGraph(),
-    options: SessionOptions = {},
-  ) {
-    this.passes = options.passes;
+  readonly graph: Graph;
+
+  /**
+   * A session of `graph` (default: the default graph). TF1's keyword form reads the same:
+   * `new Session({ graph, passes })`.
+   */
+  constructor(graph?: Graph | (SessionOptions & { graph?: Graph }), options: SessionOptions = {}) {
+    const keywords = graph instanceof Graph || graph === undefined ? options : graph;
+    const chosen = graph instanceof Graph ? graph : (graph?.graph ?? getDefaultGraph());
+    if (!(chosen instanceof Graph))
+      throw opError('Session', `expected a tf1.Graph, got ${String(chosen)}`);
+    this.graph = chosen;
+    this.passes = keywords.passes;
   }
 
   /**

@@ -178,11 +178,12 @@ export function tensor(data: TensorData, opts: TensorOptions = {}): Tensor {
   return finish('tensor', converted('tensor', values, dtype), target, opts);
 }
 
+/** A new tensor whose element i is fill(i), or `fill` itself when it is a number. */
 function filled(
   op: string,
   shape: ShapeLike,
   opts: CreationOptions,
-  fill: (i: number) => number,
+  fill: number | ((i: number) => number),
 ): Tensor {
   checkDType(op, opts.dtype);
   const s = shapeOf(op, shape);
@@ -190,16 +191,17 @@ function filled(
   // Pool memory (the WebAssembly arena when large), where the SIMD kernels can work on it in place.
   const data = allocate(op, cpuBackend, dtype, s);
   const store = storeAs(op, dtype);
-  for (let i = 0; i < data.length; i++) data[i] = store(fill(i));
+  if (typeof fill === 'number') data.fill(store(fill));
+  else for (let i = 0; i < data.length; i++) data[i] = store(fill(i));
   return finish(op, data, s, opts);
 }
 
 export const zeros = (shape: ShapeLike, opts: CreationOptions = {}): Tensor =>
-  filled('zeros', shape, opts, () => 0);
+  filled('zeros', shape, opts, 0);
 export const ones = (shape: ShapeLike, opts: CreationOptions = {}): Tensor =>
-  filled('ones', shape, opts, () => 1);
+  filled('ones', shape, opts, 1);
 export const full = (shape: ShapeLike, value: number, opts: CreationOptions = {}): Tensor =>
-  filled('full', shape, opts, () => value);
+  filled('full', shape, opts, value);
 export const zerosLike = (t: Tensor, opts: CreationOptions = {}): Tensor =>
   zeros(t.shape, { dtype: t.dtype, device: t.device, ...opts });
 export const onesLike = (t: Tensor, opts: CreationOptions = {}): Tensor =>

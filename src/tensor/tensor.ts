@@ -20,6 +20,7 @@ import type { TapeNode } from '../ops/define.js';
 import type { Graph } from '../graph/graph.js';
 import * as ops from '../ops/index.js';
 import { backward, type BackwardOptions } from '../autograd/backward.js';
+import { formatElements } from './print.js';
 
 export type TensorLike = Tensor | number;
 export type NestedArray = number | NestedArray[];
@@ -297,16 +298,26 @@ export class Tensor {
     return nest(await this.data(), this.shape);
   }
 
+  /**
+   * PyTorch's way: the elements (a summary with `...` past about a thousand), then the shape, dtype
+   * and device, and the autograd state. Node's console and REPL print the same.
+   */
   toString(): string {
-    if (this.isSymbolic)
-      return `tensor(<symbolic ${this.gradFn?.name ?? 'leaf'}>, shape=${displayShape(this.shape)}, dtype=${this.dtype})`;
-    if (this.isDisposed) return 'tensor(<disposed>)';
     const grad = this.gradFn
       ? `, gradFn=${this.gradFn.name}`
       : this.requiresGrad
         ? ', requiresGrad=true'
         : '';
-    return `tensor(${JSON.stringify(this.toArray())}, dtype=${this.dtype}${grad})`;
+    const fields = `shape=${displayShape(this.shape)}, dtype=${this.dtype}, device=${this.device}${grad}`;
+    if (this.isSymbolic) return `tensor(<symbolic ${this.gradFn?.name ?? 'leaf'}>, ${fields})`;
+    if (this.isDisposed) return `tensor(<disposed>, ${fields})`;
+    const host = this.storage && this.backend.readSync(this.storage.buffer);
+    if (!host) return `tensor(<on ${this.device}: await t.data() to read>, ${fields})`;
+    return `tensor(${formatElements(this, (i) => host[i]!)}, ${fields})`;
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
   }
 
   // ---- operations (see src/ops for each one's documentation) ----

@@ -168,3 +168,65 @@ export function decisionBoundary(
   parts.push('</svg>');
   return parts.join('\n');
 }
+
+export interface ConfusionOptions {
+  title?: string;
+  /** Pixels per cell. */
+  cell?: number;
+}
+
+/**
+ * A confusion matrix (int [C, C], rows true classes, columns predictions, as
+ * nb.metrics.confusionMatrix gives) as a heatmap with the counts in the cells.
+ */
+export function confusionChart(
+  counts: Tensor,
+  classes: readonly string[],
+  options: ConfusionOptions = {},
+): string {
+  const c = counts.shape[0]!;
+  const { title = '', cell = Math.max(36, Math.min(60, Math.floor(600 / c))) } = options;
+  const values = Array.from(counts.contiguous().dataSync());
+  const rowTotals = Array.from({ length: c }, (_, i) =>
+    values.slice(i * c, (i + 1) * c).reduce((a, b) => a + b, 0),
+  );
+  const m = { left: 120, top: title ? 64 : 40, right: 16, bottom: 16 };
+  const width = m.left + c * cell + m.right;
+  const height = m.top + c * cell + m.bottom + 20;
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
+    `<rect width="${width}" height="${height}" fill="white"/>`,
+  ];
+  if (title)
+    parts.push(
+      `<text x="${width / 2}" y="22" text-anchor="middle" font-size="14">${escape(title)}</text>`,
+    );
+  parts.push(
+    `<text x="${m.left + (c * cell) / 2}" y="${m.top - 24}" text-anchor="middle">predicted</text>`,
+  );
+  for (let j = 0; j < c; j++)
+    parts.push(
+      `<text x="${m.left + (j + 0.5) * cell}" y="${m.top - 6}" text-anchor="middle">${escape(classes[j] ?? String(j))}</text>`,
+    );
+  for (let i = 0; i < c; i++) {
+    const y = m.top + i * cell;
+    parts.push(
+      `<text x="${m.left - 6}" y="${y + cell / 2 + 4}" text-anchor="end">${escape(classes[i] ?? String(i))}</text>`,
+    );
+    for (let j = 0; j < c; j++) {
+      const n = values[i * c + j]!;
+      // Shade by the share of the true class's samples, so rare classes read as clearly.
+      const share = rowTotals[i]! > 0 ? n / rowTotals[i]! : 0;
+      const shade = Math.round(255 * (1 - share));
+      parts.push(
+        `<rect x="${m.left + j * cell}" y="${y}" width="${cell}" height="${cell}" fill="rgb(${shade},${shade},255)" stroke="#ddd"/>`,
+        `<text x="${m.left + (j + 0.5) * cell}" y="${y + cell / 2 + 4}" text-anchor="middle" fill="${share > 0.5 ? 'white' : 'black'}">${n}</text>`,
+      );
+    }
+  }
+  parts.push(
+    `<text x="${m.left + (c * cell) / 2}" y="${height - 8}" text-anchor="middle">rows: true class</text>`,
+    '</svg>',
+  );
+  return parts.join('\n');
+}
