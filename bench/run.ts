@@ -1,6 +1,7 @@
 /**
- * `npm run bench [-- name ...]`: runs each workload of ../shared/BENCHMARKS.md that nabla supports
- * so far, each in a fresh Node process, and prints the figures. Record them in bench/RESULTS.md.
+ * `npm run bench [-- name ...]`: runs each workload of the benchmark plan that nabla supports so
+ * far, each in a fresh Node process, and prints the figures; `-- --soak` runs the memory soaks
+ * instead. Record them in bench/RESULTS.md.
  */
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -30,13 +31,20 @@ const WORKLOADS: Record<string, string[]> = {
   'W3-jit-1t': ['mlp', 'W3', 'jit', 'NABLA_NUM_THREADS=1'],
   'jit-ratio': ['jit-ratio'],
 };
+/** --soak: 100,000-step loops that dispose nothing; memory must plateau (minutes each). */
+const SOAK: Record<string, string[]> = {
+  'soak-eager': ['soak', 'eager'],
+  'soak-jit': ['soak', 'jit'],
+  'soak-tf1': ['soak', 'tf1'],
+};
 const only = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const compare = process.argv.includes('--compare');
+const chosen = process.argv.includes('--soak') ? SOAK : WORKLOADS;
 
 const cpu = `${cpus()[0]?.model ?? 'cpu'} ×${cpus().length}`;
 console.log(`nabla bench — ${new Date().toISOString()} — ${cpu}, Node ${process.version}`);
 const results = new Map<string, Record<string, number | string>>();
-for (const [name, [script, ...args]] of Object.entries(WORKLOADS)) {
+for (const [name, [script, ...args]] of Object.entries(chosen)) {
   if (only.length > 0 && !only.includes(name)) continue;
   const path = fileURLToPath(new URL(`./workloads/${script}.js`, import.meta.url));
   const env = {
