@@ -62,6 +62,21 @@ describe('Module', () => {
     b.loadStateDict(missing, { strict: false });
   });
 
+  test('a disposed tensor or a null value is refused before anything is copied', () => {
+    const a = new TwoLayer();
+    const b = new TwoLayer();
+    const before = b.stateDict();
+    const snapshot = Object.fromEntries(Object.entries(before).map(([k, t]) => [k, t.toArray()]));
+    const gone = a.stateDict();
+    gone['fc1.bias']!.dispose(); // the second entry; fc1.weight comes first
+    assert.throws(() => b.loadStateDict(gone), /loadStateDict: fc1\.bias: the tensor was disposed/);
+    const nulled = { ...a.stateDict(), 'fc2.weight': null as unknown as nb.Tensor };
+    assert.throws(() => b.loadStateDict(nulled), /fc2\.weight: null is not a tensor/);
+    assert.throws(() => b.loadStateDict(nulled, { strict: false }), /null is not a tensor/);
+    for (const [k, t] of Object.entries(b.stateDict()))
+      assert.deepEqual(t.toArray(), snapshot[k], k);
+  });
+
   test('to("cpu") keeps the model; other devices are refused', () => {
     const model = new TwoLayer();
     assert.equal(model.to('cpu'), model);

@@ -130,6 +130,22 @@ describe('int32 never wraps', () => {
   });
 });
 
+describe('memory the machine cannot give', () => {
+  test('is a NablaError naming the op, the shape and the bytes, raised before any work', () => {
+    assert.throws(
+      () => nb.zeros([1e6, 1e6]),
+      nablaError(
+        /^zeros: cannot allocate a float32 tensor of shape \[1000000, 1000000\] \(4,000,000,000,000 bytes\): /,
+      ),
+    );
+    const x = nb.ones([1, 1e6]);
+    assert.throws(
+      () => x.T.matmul(x),
+      nablaError(/^MatMul: cannot allocate a float32 tensor of shape \[1000000, 1000000\]/),
+    );
+  });
+});
+
 describe('shapes', () => {
   test('reshape with -1 needs a whole size, eagerly and in a graph', () => {
     assert.throws(
