@@ -100,6 +100,12 @@ const modesHold = (c: Compiled): boolean =>
 
 /** Calls 2, 4, 8, 16, …: when a compiled step traces the function again to check what it froze. */
 const isCheckCall = (n: number): boolean => n >= 2 && (n & (n - 1)) === 0;
+/**
+ * The share of a jitted function's time that checking may take: a check call is skipped while
+ * the checks so far took more (a check traces the function: for a tiny step, 11 checks in 2,000
+ * calls cost W4 a quarter of its speed; for larger steps the schedule alone decides).
+ */
+const CHECK_BUDGET = 0.02;
 
 export interface JitOptions {
   /** How many compiled plans to keep (least recently used go first); default 16. */
@@ -116,9 +122,9 @@ export interface JitOptions {
  * state, any tensor changed in place), optimizer hyperparameters (`opt.lr`, schedulers), each
  * module's train()/eval() mode (a plan per mode), and random draws (new values every call: dropout
  * masks). JS numbers and tensor variables it closes over are read when it traces: nb.jit traces
- * again on calls 2, 4, 8, … to check them, and where one changed it warns, naming it, and from
- * then on traces every call (plans stay cached per distinct trace). Pass values that change as
- * tensor arguments, or update a tensor in place, to keep the fast path.
+ * again on calls 2, 4, 8, … (as far as 2% of its time allows) to check them, and where one changed
+ * it warns, naming it, and from then on traces every call (plans stay cached per distinct trace).
+ * Pass values that change as tensor arguments, or update a tensor in place, to keep the fast path.
  *
  * @example
  * const step = nb.jit((x, y) => {
@@ -138,6 +144,9 @@ export function jit<R extends JitResult>(
   /** Plans in least-recently-used order (the last is the newest). */
   const plans: Compiled[] = [];
   let calls = 0;
+  /** When the first call began, and the milliseconds spent in check traces since. */
+  let started = 0;
+  let checking = 0;
   /** Set once a JS value the function reads was seen to change: every call traces. */
   let traceEveryCall = false;
   // The last plan: a training loop calls with one signature, checked cheaply.
@@ -166,7 +175,7 @@ export function jit<R extends JitResult>(
   };
 
   const planFor = (args: readonly Tensor[]): Compiled => {
-    calls++;
+    if (calls++ === 0) started = performance.now();
     if (traceEveryCall) {
       const traced = trace(traceFn, args);
       const signature = signatureOf(args);
@@ -180,7 +189,10 @@ export function jit<R extends JitResult>(
     c ??= find((p) => p.signature === signature && modesHold(p));
     if (!c) return add(trace(traceFn, args), args, signature);
     if (!isCheckCall(calls)) return c;
+    const checkStart = performance.now();
+    if (checking > CHECK_BUDGET * (checkStart - started)) return c;
     const again = trace(traceFn, args);
+    checking += performance.now() - checkStart;
     const change = firstChange(c.fingerprint, again.fingerprint);
     if (change === null) return c;
     traceEveryCall = true;
@@ -192,7 +204,7 @@ export function jit<R extends JitResult>(
 
   return (...args: Tensor[]): R => {
     const c = planFor(args);
-    last = { metas: args.map(({ shape, dtype }) => ({ shape, dtype })), c };
+    if (last?.c !== c) last = { metas: args.map(({ shape, dtype }) => ({ shape, dtype })), c };
     const values = c.run(args);
     const [outputs, assigned] = [c.outputs.length, c.outputs.length + c.assignments.length];
     let handedOut: Set<Tensor> | undefined;
