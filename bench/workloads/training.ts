@@ -42,6 +42,8 @@ export const MLP_CONFIGS = {
 export function mlpWorkload(
   name: keyof typeof MLP_CONFIGS,
   mode: Mode,
+  /** A step of another kind (a tf1 Session's), over the same data. */
+  custom?: Step,
 ): { samples: number; label: string; epoch: () => void } {
   const { widths, batch, samples } = MLP_CONFIGS[name];
   nb.manualSeed(0);
@@ -49,7 +51,7 @@ export function mlpWorkload(
   const opt = new nb.optim.Adam(model.parameters(), { lr: 1e-3 });
   const data = new nb.data.TensorDataset(nb.rand([samples, 784]), nb.randint(0, 10, [samples]));
   const loader = new nb.data.DataLoader(data, { batchSize: batch });
-  const step = stepFor(model, opt, (p, y) => nb.nn.functional.crossEntropy(p, y), mode);
+  const step = custom ?? stepFor(model, opt, (p, y) => nb.nn.functional.crossEntropy(p, y), mode);
   return {
     samples,
     label: `${name} MLP ${widths.join('-')} b${batch} (${mode})`,

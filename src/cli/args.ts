@@ -1,4 +1,6 @@
 /** Command-line values: each bad one is a UsageError naming the flag and what it takes. */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
 export class UsageError extends Error {}
 
 export function choice<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
@@ -24,4 +26,16 @@ export function seedOf(value: string): number {
   if (!Number.isInteger(seed) || seed < 0 || seed > 4294967295)
     throw new UsageError(`--seed must be an integer from 0 to 4294967295; got '${value}'`);
   return seed;
+}
+
+/** Node's strict parseArgs, its complaints (an unknown flag, a missing value) as UsageErrors. */
+export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
+  args: string[],
+  options: T,
+): ReturnType<typeof parseArgs<{ args: string[]; strict: true; options: T }>>['values'] {
+  try {
+    return parseArgs({ args, strict: true, options }).values;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
 }

@@ -2,12 +2,11 @@
  * `nabla eval`: a model written by `nabla train` on a dataset's test split — loss, accuracy and the
  * confusion matrix, as text and as a picture (SVG + PNG).
  */
-import { parseArgs } from 'node:util';
 import { dirname } from 'node:path';
 import * as nb from '../index.js';
 import { NablaError } from '../core/errors.js';
 import { readFileOrFail } from '../engine/node.js';
-import { choice, seedOf, UsageError } from './args.js';
+import { choice, parseFlags, seedOf, UsageError } from './args.js';
 import { ACTIVATIONS, buildMlp, DATASETS, loadData, type ActivationName } from './data.js';
 import { prepareOutDir, writeSet } from './output.js';
 
@@ -35,24 +34,14 @@ export interface EvalConfig {
 }
 
 export function parseEvalArgs(args: string[]): EvalConfig | 'help' {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      strict: true,
-      options: {
-        model: { type: 'string' },
-        dataset: { type: 'string' },
-        seed: { type: 'string' },
-        out: { type: 'string' },
-        'data-dir': { type: 'string', default: nb.datasets.FASHION_MNIST_DIR },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const v = parsed.values;
+  const v = parseFlags(args, {
+    model: { type: 'string' },
+    dataset: { type: 'string' },
+    seed: { type: 'string' },
+    out: { type: 'string' },
+    'data-dir': { type: 'string', default: nb.datasets.FASHION_MNIST_DIR },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
   if (v.help) return 'help';
   if (!v.model)
     throw new UsageError('--model FILE is required (a model.safetensors of nabla train)');

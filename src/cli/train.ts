@@ -4,14 +4,13 @@
  * and on Ctrl-C, and `--resume DIR` continues from it to the same floats an uninterrupted run ends
  * with.
  */
-import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { totalmem } from 'node:os';
 import * as nb from '../index.js';
 import { NablaError } from '../core/errors.js';
 import { globalGenerator, RandomGenerator } from '../engine/random.js';
 import { nextTurn } from '../engine/yield.js';
-import { choice, positive, seedOf, UsageError } from './args.js';
+import { choice, parseFlags, positive, seedOf, UsageError } from './args.js';
 import { readCheckpoint, saveCheckpoint, type Progress, type Trainable } from './checkpoint.js';
 import { ACTIVATIONS, buildMlp, DATASETS, loadData, type Data } from './data.js';
 import { prepareOutDir, writeSet } from './output.js';
@@ -61,31 +60,21 @@ export interface TrainConfig {
 export type TrainCommand = TrainConfig | { resume: string } | 'help';
 
 export function parseTrainArgs(args: string[]): TrainCommand {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      strict: true,
-      options: {
-        dataset: { type: 'string', default: 'mnist' },
-        hidden: { type: 'string', default: '256,128' },
-        activation: { type: 'string', default: 'relu' },
-        epochs: { type: 'string', default: '20' },
-        'batch-size': { type: 'string', default: '64' },
-        lr: { type: 'string', default: '0.001' },
-        optimizer: { type: 'string', default: 'adam' },
-        schedule: { type: 'string', default: 'cosine' },
-        seed: { type: 'string', default: '0' },
-        out: { type: 'string' },
-        'data-dir': { type: 'string', default: nb.datasets.FASHION_MNIST_DIR },
-        resume: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const v = parsed.values;
+  const v = parseFlags(args, {
+    dataset: { type: 'string', default: 'mnist' },
+    hidden: { type: 'string', default: '256,128' },
+    activation: { type: 'string', default: 'relu' },
+    epochs: { type: 'string', default: '20' },
+    'batch-size': { type: 'string', default: '64' },
+    lr: { type: 'string', default: '0.001' },
+    optimizer: { type: 'string', default: 'adam' },
+    schedule: { type: 'string', default: 'cosine' },
+    seed: { type: 'string', default: '0' },
+    out: { type: 'string' },
+    'data-dir': { type: 'string', default: nb.datasets.FASHION_MNIST_DIR },
+    resume: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
   if (v.help) return 'help';
   if (v.resume !== undefined) {
     const others = args.filter((a) => a.startsWith('-') && !a.startsWith('--resume'));
