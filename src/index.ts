@@ -108,7 +108,7 @@ export {
 export { fit, evaluate, type FitOptions, type Evaluation, type LossFn } from './train/fit.js';
 export { save, load, serialize, deserialize } from './io/safetensors.js';
 export * as viz from './viz/index.js';
-export { jit, type JitResult } from './compile/jit.js';
+export { jit, type JitOptions, type JitResult } from './compile/jit.js';
 export {
   explain,
   type Explanation,

@@ -4,6 +4,14 @@ export const DTYPES: readonly DType[] = ['float32', 'float64', 'int32', 'bool'];
 
 export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array;
 
+/** int32's range, as a message states it. */
+export const INT32_RANGE = '-2147483648..2147483647';
+
+/** Whether int32 holds `value` once truncated toward zero (NaN and ±Infinity: no). */
+export function fitsInt32(value: number): boolean {
+  return value > -2147483649 && value < 2147483648;
+}
+
 export function isDType(value: unknown): value is DType {
   return typeof value === 'string' && (DTYPES as readonly string[]).includes(value);
 }

@@ -29,15 +29,12 @@ interface Slot {
   tensors: RuleState;
 }
 
-/** Learning rates as PyTorch takes them: any number ≥ 0 (0 freezes the parameters). */
-function checkedLr(op: string, lr: unknown): number {
-  if (typeof lr !== 'number' || !(lr >= 0) || lr === Infinity)
-    throw opError(op, `lr must be a number >= 0, got ${String(lr)}`);
-  return lr;
-}
-
+/**
+ * Hyperparameters as PyTorch checks them: finite numbers ≥ 0 (an lr of 0 freezes the parameters,
+ * and PyTorch accepts it).
+ */
 function checkedNonNegative(op: string, name: string, value: unknown): number {
-  if (typeof value !== 'number' || !(value >= 0))
+  if (typeof value !== 'number' || !(value >= 0) || value === Infinity)
     throw opError(op, `${name} must be a number >= 0, got ${String(value)}`);
   return value;
 }
@@ -61,7 +58,7 @@ export abstract class Optimizer {
         throw opError('optimizer', `parameter ${i} is not a tensor that requires grad`);
       }
     });
-    this.learningRate = checkedLr(this.constructor.name, lr);
+    this.learningRate = checkedNonNegative(this.constructor.name, 'lr', lr);
     this.state = this.params.map(() => ({ step: zeros([], { dtype: 'float64' }), tensors: {} }));
   }
 
@@ -70,7 +67,7 @@ export abstract class Optimizer {
     return this.learningRate;
   }
   set lr(value: number) {
-    this.learningRate = checkedLr('lr', value);
+    this.learningRate = checkedNonNegative(this.constructor.name, 'lr', value);
     this.learningRateTensor?.dataSync().fill(value);
   }
 

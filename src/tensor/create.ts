@@ -3,6 +3,8 @@ import {
   allocArray,
   DTYPES,
   dtypeOfArray,
+  fitsInt32,
+  INT32_RANGE,
   isDType,
   isFloat,
   type DType,
@@ -51,8 +53,8 @@ function storeAs(op: string, dtype: DType): (value: number) => number {
   if (dtype === 'bool') return (v) => +(v !== 0);
   if (dtype === 'int32')
     return (v) => {
-      if (v > -2147483649 && v < 2147483648) return v;
-      throw opError(op, `${v} cannot be stored as int32 (its range is -2147483648..2147483647)`);
+      if (fitsInt32(v)) return v;
+      throw opError(op, `${v} cannot be stored as int32 (its range is ${INT32_RANGE})`);
     };
   return (v) => v;
 }

@@ -7,7 +7,7 @@
  * dimensions that are contiguous in every operand are merged first, so the common cases (same-shape
  * contiguous, scalar broadcast, row broadcast) run as one flat or two-level loop.
  */
-import type { DType, TypedArray } from '../../core/dtype.js';
+import { INT32_RANGE, type DType, type TypedArray } from '../../core/dtype.js';
 import { shapesEqual, sizeOf, type Shape } from '../../core/shape.js';
 import type { ArrayView } from '../primitives.js';
 import { opError } from '../../core/errors.js';
@@ -32,10 +32,7 @@ export function toMarkers(expr: string): string {
 const HELPERS = {
   /** A float that int32 cannot hold (NaN, ±Infinity, out of range): an error, not a wrapped value. */
   notInt32(x: number): never {
-    throw opError(
-      'cast',
-      `${x} cannot be converted to int32 (its range is -2147483648..2147483647)`,
-    );
+    throw opError('cast', `${x} cannot be converted to int32 (its range is ${INT32_RANGE})`);
   },
   /** Round half to even, as PyTorch and NumPy do. */
   roundHalfEven(x: number): number {

@@ -3,7 +3,7 @@
  * dimensions; the reduced block's element offsets are listed once (row-major, so a position in the
  * list is the flat index ArgMax reports), then each output element folds over that list.
  */
-import type { TypedArray } from '../../core/dtype.js';
+import { fitsInt32, type TypedArray } from '../../core/dtype.js';
 import type { ArrayView, ReduceAttrs } from '../primitives.js';
 import { isDense } from './elementwise.js';
 import { sizeOf } from '../../core/shape.js';
@@ -136,7 +136,7 @@ function checkedIntSum(out: View, x: View, attrs: ReduceAttrs): void {
   reduceKernel(sum)(wide, [x], attrs);
   for (let i = 0; i < size; i++) {
     const v = wide.buffer[i]!;
-    if (v > 2147483647 || v < -2147483648)
+    if (!fitsInt32(v))
       throw opError(
         'Sum',
         `the int32 sum ${v} overflows int32 (nabla has no int64): sum a float64 copy, x.cast('float64').sum()`,
