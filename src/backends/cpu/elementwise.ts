@@ -7,7 +7,7 @@
  * dimensions that are contiguous in every operand are merged first, so the common cases (same-shape
  * contiguous, scalar broadcast, row broadcast) run as one flat or two-level loop.
  */
-import { INT32_RANGE, type DType, type TypedArray } from '../../core/dtype.js';
+import { fitsInt32, INT32_RANGE, type DType, type TypedArray } from '../../core/dtype.js';
 import { shapesEqual, sizeOf, type Shape } from '../../core/shape.js';
 import type { ArrayView } from '../primitives.js';
 import { opError } from '../../core/errors.js';
@@ -30,8 +30,9 @@ export function toMarkers(expr: string): string {
 
 /** Helpers that expressions may call (kept out of expressions where a statement is needed). */
 const HELPERS = {
-  /** A float that int32 cannot hold (NaN, ±Infinity, out of range): an error, not a wrapped value. */
-  notInt32(x: number): never {
+  /** `x` for an int32 output; a float int32 cannot hold (NaN, ±Infinity, too large) is an error. */
+  int32(x: number): number {
+    if (fitsInt32(x)) return x;
     throw opError('cast', `${x} cannot be converted to int32 (its range is ${INT32_RANGE})`);
   },
   /** Round half to even, as PyTorch and NumPy do. */
@@ -103,7 +104,7 @@ function compile(
     }`;
   const make = new Function(
     'helpers',
-    `const { roundHalfEven, notInt32 } = helpers; return function elementwise(shape, arrays, strides, offsets) {${source}};`,
+    `const { roundHalfEven, int32 } = helpers; return function elementwise(shape, arrays, strides, offsets) {${source}};`,
   );
   return make(HELPERS) as CompiledLoop;
 }

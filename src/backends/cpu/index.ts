@@ -55,7 +55,7 @@ const WHERE = '(a ? b : c)';
 /** Casts to each dtype: int32 truncates toward zero, as PyTorch does, and refuses what it cannot hold. */
 const CAST_EXPRESSIONS: Record<DType, string> = {
   bool: '+(a !== 0)',
-  int32: '(a > -2147483649 && a < 2147483648 ? a : notInt32(a))',
+  int32: 'int32(a)',
   float32: 'a',
   float64: 'a',
 };
