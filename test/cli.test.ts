@@ -1,11 +1,12 @@
 /** The `nabla` command: train, resume and eval, and its refusals of bad input. */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import * as nb from '../src/index.js';
+import { completedFolder, replaceFolder, writeSet } from '../src/cli/output.js';
 import { fashionFixture, tempDir } from './helpers/files.js';
 
 const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
@@ -214,5 +215,36 @@ describe('nabla eval', () => {
       /nabla eval: eval: cannot read '.*none\.safetensors': no such file/,
     );
     assert.equal(nabla('eval').status, 2);
+  });
+});
+
+describe('output sets', () => {
+  test('a set whose writing fails leaves the old files as they were, and no staging behind', () => {
+    const dir = tempDir();
+    writeSet(dir, [
+      ['model.safetensors', 'old model'],
+      ['history.json', 'old history'],
+    ]);
+    assert.throws(() =>
+      writeSet(dir, [
+        ['model.safetensors', 'new model'],
+        ['no/such/folder/history.json', 'cannot be written'],
+      ]),
+    );
+    assert.equal(readFileSync(join(dir, 'model.safetensors'), 'utf8'), 'old model');
+    assert.deepEqual(readdirSync(dir).sort(), ['history.json', 'model.safetensors']);
+  });
+
+  test('a checkpoint folder is replaced whole; a cut-off replace leaves the last complete one', () => {
+    const dir = tempDir();
+    replaceFolder(dir, 'checkpoint', [['state.json', '1']]);
+    replaceFolder(dir, 'checkpoint', [['state.json', '2']]);
+    assert.equal(
+      readFileSync(join(completedFolder(dir, 'checkpoint')!, 'state.json'), 'utf8'),
+      '2',
+    );
+    renameSync(join(dir, 'checkpoint'), join(dir, 'checkpoint.old')); // as if cut off mid-replace
+    assert.equal(completedFolder(dir, 'checkpoint'), join(dir, 'checkpoint.old'));
+    assert.deepEqual(readdirSync(dir), ['checkpoint.old']);
   });
 });
