@@ -6,6 +6,8 @@
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { measureLimit, type Limit } from './limit.js';
+import { MLP_CONFIGS } from './workloads/training.js';
 
 /** Name → [script, ...arguments]; a `KEY=value` argument sets an environment variable. */
 const WORKLOADS: Record<string, string[]> = {
@@ -43,6 +45,8 @@ const chosen = process.argv.includes('--soak') ? SOAK : WORKLOADS;
 
 const cpu = `${cpus()[0]?.model ?? 'cpu'} ×${cpus().length}`;
 console.log(`nabla bench — ${new Date().toISOString()} — ${cpu}, Node ${process.version}`);
+const limit = chosen === WORKLOADS ? measureLimit() : null;
+if (limit) console.log(describeLimit('the limit (first)', limit));
 const results = new Map<string, Record<string, number | string>>();
 for (const [name, [script, ...args]] of Object.entries(chosen)) {
   if (only.length > 0 && !only.includes(name)) continue;
@@ -59,6 +63,49 @@ for (const [name, [script, ...args]] of Object.entries(chosen)) {
     .filter(([k]) => k !== 'workload')
     .map(([k, v]) => `${k}: ${typeof v === 'number' ? +v.toPrecision(4) : v}`);
   console.log(`${String(result['workload']).padEnd(34)} ${figures.join('   ')}`);
+}
+
+function describeLimit(label: string, { gflops, chains, fmaGflops }: Limit): string {
+  const fma =
+    fmaGflops === null
+      ? 'relaxed-SIMD multiply-add: not validated by this runtime'
+      : `with relaxed-SIMD multiply-add ${fmaGflops.toFixed(1)} GFLOPS`;
+  return `${label}: f32x4 mul + add, 1 thread, ${gflops.toFixed(1)} GFLOPS (${chains} chains); ${fma}`;
+}
+
+/**
+ * Each CPU workload as a share of the limit: W1 in GFLOPS; W2 and W3 as the GFLOPS of their
+ * samples/s (3 products per layer and sample — forward, and two in backward — of 2 flops each).
+ */
+if (limit) {
+  const end = measureLimit();
+  console.log(`\n${describeLimit('the limit (again, at the end)', end)}`);
+  const layerMacs = (widths: readonly number[]): number =>
+    widths.slice(1).reduce((sum, w, i) => sum + widths[i]! * w, 0);
+  const flopsPerSample = {
+    W2: 3 * 2 * layerMacs(MLP_CONFIGS.W2.widths),
+    W3: 3 * 2 * layerMacs(MLP_CONFIGS.W3.widths),
+  };
+  const shares: [string, string, (v: number) => number][] = [
+    ['W1-1t', 'N=1024 GFLOPS', (v) => v],
+    ['W1', 'N=1024 GFLOPS', (v) => v],
+    ...(['W2', 'W3'] as const).flatMap((w) =>
+      ['-1t', '-jit-1t', '', '-jit'].map((suffix): [string, string, (v: number) => number] => [
+        `${w}${suffix}`,
+        'samples/s',
+        (v) => (v * flopsPerSample[w]) / 1e9,
+      ]),
+    ),
+  ];
+  console.log('\nshare of the first limit (W2, W3: GFLOPS of their samples/s):');
+  for (const [name, key, toGflops] of shares) {
+    const v = results.get(name)?.[key];
+    if (typeof v !== 'number') continue;
+    const gflops = toGflops(v);
+    console.log(
+      `${name.padEnd(10)} ${gflops.toFixed(2).padStart(7)} GFLOPS   ${(gflops / limit.gflops).toFixed(2)}×`,
+    );
+  }
 }
 
 /** The last JSON line a command prints, or null if it fails (the reference is not installed). */

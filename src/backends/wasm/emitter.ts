@@ -246,6 +246,13 @@ export class FunctionBuilder {
     return this.simd(0xe6);
   }
   /**
+   * Relaxed SIMD's a·b + c (three f32x4 on the stack), fused or not as the hardware does it: valid
+   * only where the runtime has relaxed SIMD (browsers; Node behind a flag).
+   */
+  f32x4RelaxedMadd(): this {
+    return this.simd(0x105);
+  }
+  /**
    * One f32 arithmetic instruction, in its scalar form (`lanes` 1) or its f32x4 form (`lanes` 4).
    * Binary: add sub mul div min max; unary: abs neg sqrt.
    */
