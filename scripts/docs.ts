@@ -1,4 +1,4 @@
-/** `npm run docs`: regenerates the pictures of README.md (docs/images) from the examples. */
+/** `npm run docs:images`: regenerates the pictures of README.md (docs/images) from the examples. */
 import { copyFileSync } from 'node:fs';
 import * as worked from '../examples/worked-example.js';
 import * as boundaries from '../examples/decision-boundaries.js';
