@@ -277,3 +277,21 @@ describe('TF1 names', () => {
     assert.equal(tf1.constant([1, 2], 'int32').dtype, 'int32');
   });
 });
+
+describe('plan cache', () => {
+  test('a Session keeps at most 32 plans, dropping the least recently used', () => {
+    const g = new tf1.Graph();
+    const X = tf1.placeholder('float32', [null, 2], 'X', g);
+    const total = tf1.reduceSum(tf1.mul(X, 2));
+    const sess = new tf1.Session(g);
+    const plans = (sess as unknown as { plans: Map<string, unknown> }).plans;
+    const run = (n: number): number => sess.run(total, new Map([[X, nb.ones([n, 2])]])).item();
+    for (let n = 1; n <= 40; n++) assert.equal(run(n), 4 * n);
+    assert.equal(plans.size, 32);
+    const newest = [...plans.keys()].at(-1);
+    run(9); // the oldest kept: used again, it becomes the newest
+    assert.equal(plans.size, 32);
+    assert.notEqual([...plans.keys()].at(-1), newest);
+    assert.equal(run(1), 4); // dropped before: planned again, and still right
+  });
+});

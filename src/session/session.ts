@@ -74,6 +74,12 @@ const idOf = (t: Tensor): number => {
   return id;
 };
 
+/**
+ * Plans a Session keeps, one per set of fetches and feed shapes; past this the least recently used
+ * goes, with its buffers (a loop over 400 batch sizes must not keep 400 plans' memory).
+ */
+const MAX_PLANS = 32;
+
 export class Session {
   private readonly variables = new Map<Variable, Tensor>();
   private readonly plans = new Map<string, ExecutablePlan>();
@@ -81,6 +87,8 @@ export class Session {
   private readonly copiedInto = new WeakMap<ExecutablePlan, ReadonlyMap<Tensor, Tensor>>();
   /** The graph version the cached plans were made for: a change to the graph retires them. */
   private plannedVersion = -1;
+  /** The key of the plan used last (already at the end of `plans`). */
+  private newestKey = '';
   private readonly passes: readonly PassName[] | undefined;
 
   readonly graph: Graph;
@@ -215,6 +223,11 @@ export class Session {
     for (const t of targets) key += `${idOf(t)},`;
     for (const [p, v] of feeds) key += `|${idOf(p)}:${v.shape.join('x')}`;
     let plan = this.plans.get(key);
+    if (plan && key !== this.newestKey) {
+      this.plans.delete(key); // to the end: the plans map runs from least to most recently used
+      this.plans.set(key, plan);
+      this.newestKey = key;
+    }
     if (!plan) {
       const { nodes, leaves } = prune(this.graph, targets);
       for (const [t, leaf] of leaves) {
@@ -230,8 +243,18 @@ export class Session {
         optimize({ graph: this.graph, leaves, steps, keep: new Set(targets) }, this.passes),
       );
       this.plans.set(key, plan);
+      this.newestKey = key;
+      if (this.plans.size > MAX_PLANS) this.dropPlan(this.plans.keys().next().value!);
     }
     return plan;
+  }
+
+  /** Forgets a plan and frees the buffers its replay holds. */
+  private dropPlan(key: string): void {
+    const plan = this.plans.get(key)!;
+    this.plans.delete(key);
+    this.replays.get(plan)?.dispose();
+    this.replays.delete(plan);
   }
 
   /** Runs a plan: replayed once a first run has shown its shapes (see compile/replay.ts). */
