@@ -67,6 +67,31 @@ describe('DataLoader', () => {
   });
 });
 
+describe('TensorDataset.getBatch', () => {
+  test('consecutive indices are copied as one block: the same values, memory of their own', () => {
+    const x = nb.arange(0, 30, 1, { dtype: 'float32' }).reshape([10, 3]);
+    const data = new nb.data.TensorDataset(x, nb.arange(10));
+    const rows = (from: number, n: number) => Int32Array.from({ length: n }, (_, i) => from + i);
+    const [bx, by] = data.getBatch(rows(4, 3));
+    assert.deepEqual(bx!.toArray(), [
+      [12, 13, 14],
+      [15, 16, 17],
+      [18, 19, 20],
+    ]);
+    assert.deepEqual(by!.toArray(), [4, 5, 6]);
+    bx!.dataSync()[0] = -1;
+    assert.equal(x.dataSync()[12], 12, 'the batch is a copy');
+    assert.deepEqual(data.getBatch(Int32Array.from([4, 6]))[1]!.toArray(), [4, 6]);
+    assert.deepEqual(data.getBatch(new Int32Array(0))[0]!.shape, [0, 3]);
+    assert.throws(() => data.getBatch(rows(8, 3)), /index 10 is out of range/);
+    const transposed = new nb.data.TensorDataset(x.T.contiguous().T, nb.arange(10));
+    assert.deepEqual(transposed.getBatch(rows(1, 2))[0]!.toArray(), [
+      [3, 4, 5],
+      [6, 7, 8],
+    ]);
+  });
+});
+
 describe('randomSplit', () => {
   test('splits into disjoint subsets reproducibly', () => {
     const [a, b] = nb.data.randomSplit(ds(), [7, 3], 1);
