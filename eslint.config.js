@@ -15,4 +15,11 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The playground's pages: plain JavaScript modules in a browser.
+    files: ['site/**/*.js'],
+    languageOptions: {
+      globals: { document: 'readonly', location: 'readonly', WebAssembly: 'readonly' },
+    },
+  },
 );

@@ -4,9 +4,12 @@
  * (Graphviz and resvg, only when a picture is drawn), go in chunks beside them.
  */
 import { build } from 'esbuild';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
+rmSync(join(root, 'dist/browser'), { recursive: true, force: true }); // no chunks of old builds
 await build({
   absWorkingDir: root,
   entryPoints: { nabla: 'src/index.ts', tf1: 'src/tf1.ts' },
