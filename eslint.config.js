@@ -19,7 +19,16 @@ export default tseslint.config(
     // The playground's pages: plain JavaScript modules in a browser.
     files: ['site/**/*.js'],
     languageOptions: {
-      globals: { document: 'readonly', location: 'readonly', WebAssembly: 'readonly' },
+      globals: {
+        document: 'readonly',
+        location: 'readonly',
+        WebAssembly: 'readonly',
+        URL: 'readonly',
+        Worker: 'readonly',
+        OffscreenCanvas: 'readonly',
+        postMessage: 'readonly',
+        onmessage: 'writable',
+      },
     },
   },
 );
