@@ -58,3 +58,22 @@ test('the graph entry point runs from a browser bundle', async () => {
   ) as number;
   assert.equal(total, 10);
 });
+
+test('the core bundle, minified and gzipped, Graphviz and resvg aside, stays within 150 KB', async () => {
+  const { gzipSync } = await import('node:zlib');
+  const entry = fileURLToPath(new URL('../src/index.js', import.meta.url));
+  const result = await build({
+    entryPoints: [entry],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    minify: true,
+    splitting: true,
+    outdir: 'bundle-size',
+    write: false,
+    logLevel: 'error',
+  });
+  const core = result.outputFiles.filter((f) => !/viz|resvg/.test(f.path));
+  const gzipped = core.reduce((sum, f) => sum + gzipSync(f.contents, { level: 9 }).length, 0);
+  assert.ok(gzipped <= 150 * 1024, `${gzipped} bytes gzipped`);
+});
