@@ -24,6 +24,8 @@ export default tseslint.config(
         location: 'readonly',
         WebAssembly: 'readonly',
         URL: 'readonly',
+        fetch: 'readonly',
+        window: 'readonly',
         Worker: 'readonly',
         OffscreenCanvas: 'readonly',
         postMessage: 'readonly',

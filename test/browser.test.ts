@@ -9,7 +9,8 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import puppeteer, { type Browser, type ElementHandle, type Page } from 'puppeteer-core';
+import * as nb from '../src/index.js';
 import { buildSite, serveSite } from '../scripts/site.js';
 
 const CHROMIUM = '/usr/lib/chromium/chromium';
@@ -201,6 +202,35 @@ describe('in headless Chromium', { skip, timeout: 180_000 }, () => {
     assert.match(
       await page.$eval('#message', (e) => e.textContent!),
       /the loss became (NaN|Infinity) at step \d+: lower the learning rate and press Reset/,
+    );
+    assert.deepEqual(errors, []);
+  });
+
+  test('playground (c): one epoch of digits to >= 0.9, and a drawn vertical stroke reads as 1', async () => {
+    const { page, errors } = await open(browser, `${url}digits.html`);
+    await page.click('#train');
+    await page.waitForFunction(() => document.body.dataset['accuracy'] !== undefined, {
+      timeout: 120_000,
+    });
+    const accuracy = Number(await page.evaluate(() => document.body.dataset['accuracy']));
+    assert.ok(accuracy >= 0.9, `test accuracy ${accuracy}`);
+    const box = (await (await page.$('#pad'))!.boundingBox())!;
+    await page.mouse.move(box.x + 140, box.y + 50);
+    await page.mouse.down();
+    for (let y = 50; y <= 230; y += 6) await page.mouse.move(box.x + 140, box.y + y);
+    await page.mouse.up();
+    await page.waitForFunction(() => document.body.dataset['best'] === '1', { timeout: 10_000 });
+    await page.screenshot({ path: join(shots, 'playground-digits.png'), fullPage: true });
+    // A model of another architecture is refused on the page, naming what differs.
+    const other = nb.serialize(new nb.nn.Sequential(new nb.nn.Linear(784, 64)).stateDict());
+    const file = join(shots, 'other.safetensors');
+    writeFileSync(file, other);
+    const input = (await page.$('#file')) as ElementHandle<HTMLInputElement>;
+    await input.uploadFile(file);
+    await page.waitForFunction(() => document.getElementById('message')!.textContent !== '');
+    assert.match(
+      await page.$eval('#message', (e) => e.textContent!),
+      /loadStateDict: .*(missing keys|shape)/,
     );
     assert.deepEqual(errors, []);
   });
