@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import * as nb from '../index.js';
 import { NablaError } from '../core/errors.js';
 import type { GeneratorState } from '../engine/random.js';
+import type { FiniteLoss } from '../train/fit.js';
 import { completedFolder, replaceFolder } from './output.js';
 import type { TrainConfig } from './train.js';
 
@@ -26,7 +27,7 @@ export interface Progress {
   /** The next epoch's running loss sum and sample count (for its train loss). */
   lossSum: number;
   samples: number;
-  lastFinite: { loss: number; step: number } | null;
+  lastFinite: FiniteLoss | null;
   /** The shuffling generator before it drew the next epoch's order (drawn again on resume). */
   shuffler: GeneratorState;
   history: nb.EpochRecord[];

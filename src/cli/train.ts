@@ -10,6 +10,7 @@ import * as nb from '../index.js';
 import { NablaError } from '../core/errors.js';
 import { globalGenerator, RandomGenerator } from '../engine/random.js';
 import { nextTurn } from '../engine/yield.js';
+import { lossNotFinite } from '../train/fit.js';
 import { choice, parseFlags, positive, seedOf, UsageError } from './args.js';
 import { readCheckpoint, saveCheckpoint, type Progress, type Trainable } from './checkpoint.js';
 import { ACTIVATIONS, buildMlp, DATASETS, loadData, type Data } from './data.js';
@@ -308,14 +309,8 @@ function step(
   progress.step++;
   const l = loss(model.forward(x), y);
   const value = l.item();
-  if (!Number.isFinite(value)) {
-    const last = progress.lastFinite
-      ? `the last finite loss was ${progress.lastFinite.loss.toPrecision(5)} at step ${progress.lastFinite.step}`
-      : 'no step had a finite loss';
-    throw new NablaError(
-      `training stopped: the loss became ${value} at epoch ${epoch}, step ${progress.step}; ${last}. Try a lower learning rate.`,
-    );
-  }
+  if (!Number.isFinite(value))
+    throw lossNotFinite(value, epoch, progress.step, progress.lastFinite);
   progress.lastFinite = { loss: value, step: progress.step };
   optimizer.zeroGrad();
   l.backward();

@@ -60,6 +60,27 @@ export interface FitOptions {
   onEpoch?: (record: EpochRecord) => void;
 }
 
+/** The last step whose loss was finite. */
+export interface FiniteLoss {
+  loss: number;
+  step: number;
+}
+
+/** The error that stops training at a loss that is not finite, naming the step and the last good one. */
+export function lossNotFinite(
+  value: number,
+  epoch: number,
+  step: number,
+  lastFinite: FiniteLoss | null,
+): NablaError {
+  const last = lastFinite
+    ? `the last finite loss was ${lastFinite.loss.toPrecision(5)} at step ${lastFinite.step}`
+    : 'no step had a finite loss';
+  return new NablaError(
+    `training stopped: the loss became ${value} at epoch ${epoch}, step ${step}; ${last}. Try a lower learning rate.`,
+  );
+}
+
 /**
  * Trains `model` and returns the history. A non-finite loss stops training with an error naming the
  * epoch, the step and the last finite loss.
@@ -68,7 +89,7 @@ export function fit(model: Module, options: FitOptions): History {
   const { epochs, lossFn, optimizer, train, validation, earlyStopping, scheduler } = options;
   const history = new History();
   let step = 0;
-  let lastFinite: { loss: number; step: number } | null = null;
+  let lastFinite: FiniteLoss | null = null;
   for (let epoch = 1; epoch <= epochs; epoch++) {
     const started = performance.now();
     const bar = options.progress ? new ProgressBar(train.length, `epoch ${epoch}/${epochs}`) : null;
@@ -81,12 +102,7 @@ export function fit(model: Module, options: FitOptions): History {
       const value = loss.item();
       if (!Number.isFinite(value)) {
         bar?.done();
-        const last = lastFinite
-          ? `the last finite loss was ${lastFinite.loss.toPrecision(5)} at step ${lastFinite.step}`
-          : 'no step had a finite loss';
-        throw new NablaError(
-          `training stopped: the loss became ${value} at epoch ${epoch}, step ${step}; ${last}. Try a lower learning rate.`,
-        );
+        throw lossNotFinite(value, epoch, step, lastFinite);
       }
       lastFinite = { loss: value, step };
       optimizer.zeroGrad();
