@@ -4,28 +4,11 @@
  */
 import { mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
+import { fileErrorReason } from '../engine/node.js';
 import { UsageError } from './args.js';
 
 /** Kernel file systems: they take no files, and Node's recursive mkdir loops forever on /proc. */
 const SYSTEM_FOLDERS = ['/proc', '/sys', '/dev'];
-
-function reason(error: unknown): string {
-  const code = (error as { code?: string }).code;
-  switch (code) {
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    case 'EROFS':
-      return 'the file system is read-only';
-    case 'ENOTDIR':
-    case 'EEXIST':
-      return 'a part of the path is a file, not a folder';
-    case 'ENOSPC':
-      return 'no space left on the device';
-    default:
-      return (error as Error).message;
-  }
-}
 
 /** Makes sure `dir` is a folder we can write, creating it; returns its absolute path. */
 export function prepareOutDir(dir: string): string {
@@ -46,7 +29,7 @@ export function prepareOutDir(dir: string): string {
     writeFileSync(probe, '');
     rmSync(probe);
   } catch (error) {
-    throw new UsageError(`--out ${dir}: cannot write to ${path}: ${reason(error)}`);
+    throw new UsageError(`--out ${dir}: cannot write to ${path}: ${fileErrorReason(error)}`);
   }
   return path;
 }

@@ -38,21 +38,33 @@ export function nodeModule<K extends keyof NodeModules>(name: K): NodeModules[K]
   return load(name) as NodeModules[K];
 }
 
+/** What went wrong with a file or folder, in words, from a Node fs error's code. */
+export function fileErrorReason(error: unknown): string {
+  switch ((error as { code?: string }).code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EISDIR':
+      return 'it is a folder, not a file';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EROFS':
+      return 'the file system is read-only';
+    case 'ENOTDIR':
+    case 'EEXIST':
+      return 'a part of the path is a file, not a folder';
+    case 'ENOSPC':
+      return 'no space left on the device';
+    default:
+      return (error as Error).message;
+  }
+}
+
 /** A file's bytes; a missing file, a folder or an unreadable one is a NablaError naming the path. */
 export function readFileOrFail(op: string, path: string): Uint8Array {
-  const fs = nodeModule('node:fs');
   try {
-    return fs.readFileSync(path);
+    return nodeModule('node:fs').readFileSync(path);
   } catch (error) {
-    const code = (error as { code?: string }).code;
-    const why =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EISDIR'
-          ? 'it is a folder, not a file'
-          : code === 'EACCES'
-            ? 'permission denied'
-            : (error as Error).message;
-    throw new NablaError(`${op}: cannot read '${path}': ${why}`, op);
+    throw new NablaError(`${op}: cannot read '${path}': ${fileErrorReason(error)}`, op);
   }
 }
