@@ -20,5 +20,7 @@ await build({
   platform: 'browser',
   target: 'es2022',
   sourcemap: true,
+  // Dawn for Node; pages use navigator.gpu, and the import is never reached there.
+  external: ['webgpu'],
   logLevel: 'warning',
 });

@@ -1,7 +1,7 @@
 import type { DType, TypedArray } from '../core/dtype.js';
 import type { ArrayView, KernelTable } from './primitives.js';
 
-export type Device = 'cpu';
+export type Device = 'cpu' | 'webgpu';
 
 /** A chain of elementwise ops to run as one kernel: op nodes over the kernel's inputs. */
 export type FusedExpr =
@@ -13,6 +13,8 @@ export type FusedExpr =
  */
 export interface Backend<Buffer = unknown> {
   readonly device: Device;
+  /** The dtypes it stores, when not all of them (WebGPU has no float64). */
+  readonly dtypes?: readonly DType[];
   /** A buffer for `size` elements of `dtype`; contents unspecified (kernels write every output). */
   alloc(dtype: DType, size: number): Buffer;
   /** Gives a buffer back once no tensor uses it (after the last dispose). */
@@ -28,6 +30,8 @@ export interface Backend<Buffer = unknown> {
   /** Elements [offset, offset + size) of a buffer, as an array the caller may keep. */
   read(buffer: Buffer, range: { offset: number; size: number }): Promise<TypedArray>;
   readonly kernels: KernelTable<Buffer>;
+  /** Memory figures for nb.memory(), by name. */
+  memory?(): Readonly<Record<string, number>>;
   /**
    * One kernel computing `expr` elementwise (inputs broadcast to the output), or null when the
    * backend cannot fuse one of its ops. Graph fusion uses it.

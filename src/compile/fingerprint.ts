@@ -37,8 +37,10 @@ function attrsText(attrs: unknown): string {
 function capturedEntry(value: Tensor, tracedFrom: number): string {
   const shape = `[${value.shape.join(', ')}]`;
   if (value.serial < tracedFrom) return `a tensor #${identity(value)} of shape ${shape}`;
-  if (value.size > BY_VALUE_MAX) return `${FRESH}a tensor of shape ${shape}`;
-  const values = Array.from(value.dataSync()).join(', ');
+  const data =
+    value.backend.readSync(value.buffer) === null ? Tensor.uploadedValues(value) : value.dataSync();
+  if (value.size > BY_VALUE_MAX || !data) return `${FRESH}a tensor of shape ${shape}`;
+  const values = Array.from(data).join(', ');
   return value.ndim === 0 ? `${FRESH}the number ${values}` : `${FRESH}the values [${values}]`;
 }
 

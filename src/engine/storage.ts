@@ -51,6 +51,11 @@ export function allocate<Buffer>(
       op,
       `cannot allocate a ${dtype} tensor of shape ${formatShape(shape)} (${bytes.toLocaleString('en-US')} bytes): ${why}`,
     );
+  if (backend.dtypes && !backend.dtypes.includes(dtype))
+    throw opError(
+      op,
+      `the ${backend.device} device has no ${dtype} tensors (it stores ${backend.dtypes.join(', ')}); run this on 'cpu'`,
+    );
   // The system may promise more than it has and kill the process later, with no message.
   const free = bytes >= CHECKED_BYTES ? optionalNodeModule('node:os')?.freemem() : undefined;
   if (free !== undefined && backend.device === 'cpu' && bytes > free)

@@ -108,12 +108,36 @@ export abstract class Module {
     });
   }
 
-  /** Moves every parameter to `device`. */
+  /**
+   * Moves every parameter (and tensor field) to `device`, like `model.to(device)`: the fields get
+   * new tensors, so make the optimizer after moving. From an asynchronous device use `toAsync`.
+   */
   to(device: Device): this {
-    for (const p of this.parameters()) {
-      if (p.device !== device)
-        throw opError('to', `moving parameters to '${device}' is not supported yet`);
-    }
+    for (const [owner, key, t] of this.tensorFields()) owner.replaceField(key, t, t.to(device));
     return this;
+  }
+
+  /** `to()` for every device pair: `await model.toAsync('cpu')` reads a GPU model back. */
+  async toAsync(device: Device): Promise<this> {
+    await Promise.all(
+      [...this.tensorFields()].map(async ([owner, key, t]) =>
+        owner.replaceField(key, t, await t.toAsync(device)),
+      ),
+    );
+    return this;
+  }
+
+  /** Tensor fields of this module and its children, with the module that holds each. */
+  private *tensorFields(): Generator<[Module, string, Tensor]> {
+    for (const [key, value] of Object.entries(this))
+      if (value instanceof Tensor) yield [this, key, value];
+    for (const [, child] of this.namedChildren()) yield* child.tensorFields();
+  }
+
+  /** Puts `moved` in place of field `key` (a parameter stays a parameter). */
+  private replaceField(key: string, old: Tensor, moved: Tensor): void {
+    if (moved === old) return;
+    (this as Record<string, unknown>)[key] =
+      old.requiresGrad && old.isLeaf ? parameter(moved) : moved;
   }
 }

@@ -25,6 +25,10 @@ import { formatElements } from './print.js';
 export type TensorLike = Tensor | number;
 export type NestedArray = number | NestedArray[];
 
+/** Host copies of small uploads to asynchronous devices (see Tensor.uploadedValues). */
+const uploadedValues = new WeakMap<Tensor, TypedArray>();
+const UPLOADED_VALUES_MAX = 16;
+
 /** Tensors made so far: a tensor's serial tells whether it existed before some moment. */
 let tensorsMade = 0;
 
@@ -84,7 +88,19 @@ export class Tensor {
   /** Wraps host data (not copied on the CPU) as a contiguous tensor of `shape`. */
   static fromHost(data: TypedArray, shape: Shape, dtype: DType, backend: Backend): Tensor {
     const storage = new Storage(backend, backend.fromHost(data));
-    return new Tensor(storage, shape, contiguousStrides(shape), 0, dtype);
+    const t = new Tensor(storage, shape, contiguousStrides(shape), 0, dtype);
+    if (data.length <= UPLOADED_VALUES_MAX && backend.readSync(storage.buffer) === null)
+      uploadedValues.set(t, data.slice());
+    return t;
+  }
+
+  /**
+   * The values of a small tensor made from host data on a device without synchronous reads, as
+   * they were when it was made (nb.jit compares the numbers a trace captured); null otherwise.
+   * @internal
+   */
+  static uploadedValues(t: Tensor): TypedArray | null {
+    return uploadedValues.get(t) ?? null;
   }
 
   /**
@@ -289,6 +305,17 @@ export class Tensor {
     return array[this.offset]!;
   }
 
+  /** The single value of a one-element tensor, on any device. */
+  async itemAsync(): Promise<number> {
+    if (this.size !== 1) {
+      throw opError(
+        'itemAsync',
+        `only one-element tensors can be read as a number, this one has shape ${formatShape(this.shape)}`,
+      );
+    }
+    return (await this.data())[0]!;
+  }
+
   /** The elements as nested JS arrays (a number for a 0-d tensor). */
   toArray(): NestedArray {
     return nest(this.dataSync(), this.shape);
@@ -487,6 +514,10 @@ export class Tensor {
   /** Moves to a device or converts to a dtype, like `tensor.to(...)`. */
   to(target: DType | Device): Tensor {
     return ops.to(this, target);
+  }
+  /** `to()` that also reads back from asynchronous devices: `await t.toAsync('cpu')`. */
+  toAsync(target: DType | Device): Promise<Tensor> {
+    return ops.toAsync(this, target);
   }
 }
 

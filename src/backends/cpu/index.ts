@@ -191,4 +191,5 @@ export const cpuBackend: Backend<TypedArray> = {
     return kernel;
   },
   kernels,
+  memory: () => ({ ...pool.stats() }),
 };

@@ -3,7 +3,8 @@ import { opError } from '../../core/errors.js';
 import { normalizeDim } from '../../core/shape.js';
 import type { DType } from '../../core/dtype.js';
 import type { Device } from '../../backends/backend.js';
-import { isDevice } from '../../engine/devices.js';
+import { getBackend, isDevice } from '../../engine/devices.js';
+import type { Backend } from '../../backends/backend.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { checkTensor, scalar } from '../operands.js';
 import { cast, exp, gt, log, lt, mul, sub, where, div } from '../primitives/elementwise.js';
@@ -59,14 +60,42 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   return gather(x, d, expand(reshape(index, along), shape));
 }
 
-/** The tensor as another dtype, or on another device. */
+/**
+ * The tensor as another dtype, or copied to another device (a new tensor that autograd does not
+ * connect to `x`). Reads from an asynchronous device (webgpu) need `toAsync`.
+ */
 export function to(x: Tensor, target: DType | Device): Tensor {
   checkTensor('to', x);
-  if (isDevice(target)) {
-    if (target === x.device) return x;
-    throw opError('to', `moving tensors to '${target}' is not supported yet`);
+  if (!isDevice(target)) return cast(x, target);
+  if (target === x.device) return x;
+  const backend = targetBackend(x, target);
+  if (x.backend.readSync(x.buffer) === null) {
+    throw opError(
+      'to',
+      `a ${x.device} tensor is read asynchronously: use await t.toAsync('${target}')`,
+    );
   }
-  return cast(x, target);
+  return Tensor.fromHost(x.contiguous().dataSync(), x.shape, x.dtype, backend);
+}
+
+/** `to()` for every device pair: reads from the GPU wait for it. */
+export async function toAsync(x: Tensor, target: DType | Device): Promise<Tensor> {
+  checkTensor('toAsync', x);
+  if (!isDevice(target) || target === x.device || x.backend.readSync(x.buffer) !== null)
+    return to(x, target);
+  const backend = targetBackend(x, target);
+  return Tensor.fromHost(await x.data(), x.shape, x.dtype, backend);
+}
+
+function targetBackend(x: Tensor, device: Device): Backend {
+  const backend = getBackend(device);
+  if (backend.dtypes && !backend.dtypes.includes(x.dtype)) {
+    throw opError(
+      'to',
+      `the ${device} device has no ${x.dtype} tensors: convert first, e.g. t.to('float32').to('${device}')`,
+    );
+  }
+  return backend;
 }
 
 /**

@@ -1,0 +1,216 @@
+/**
+ * One WebGPU device as the backend uses it: pipelines cached by their WGSL source, dispatches
+ * recorded into one command encoder and submitted together (on a read, or every
+ * MAX_PENDING_DISPATCHES), and failures — a shader that does not compile, a lost device — kept
+ * as a NablaError that names the op and is raised by the next kernel or read, so nothing hangs.
+ */
+import { NablaError, opError } from '../../core/errors.js';
+import { envVar } from '../../engine/node.js';
+
+import { GpuPool, USAGE } from './pool.js';
+
+/** GPUMapMode.READ (Node has no such global). */
+const MAP_MODE_READ = 0x1;
+
+/** Dispatches recorded before a submit: enough to amortise it, few enough to keep the GPU busy. */
+const MAX_PENDING_DISPATCHES = 128;
+/** Uniform buffers of kernel parameters kept for reuse (a training step repeats its shapes). */
+const MAX_CACHED_PARAMS = 4096;
+
+export interface Dispatch {
+  /** For errors: the op the kernel computes. */
+  readonly op: string;
+  readonly source: string;
+  /** Storage buffers: the output first (read-write), then the inputs (read-only). */
+  readonly buffers: readonly GPUBuffer[];
+  /** Shapes, strides and offsets, as 32-bit words (read as a uniform array of vec4<u32>). */
+  readonly params: Uint32Array;
+  readonly workgroups: readonly [number, number?, number?];
+}
+
+export class GpuContext {
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly layouts = new Map<
+    number,
+    { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout }
+  >();
+  private readonly paramBuffers = new Map<string, GPUBuffer>();
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private pending = 0;
+  private failure: NablaError | null = null;
+  /** Tensors' memory on this device. */
+  readonly pool = new GpuPool(this);
+
+  constructor(
+    readonly device: GPUDevice,
+    /** A description of the adapter, for messages and benchmark tables. */
+    readonly adapterName: string,
+  ) {
+    // Errors no scope caught (an invalid dispatch, say) fail the next kernel or read too.
+    device.onuncapturederror = (event) => {
+      this.failure ??= new NablaError(`WebGPU error: ${event.error.message.split('\n')[0]}`);
+    };
+    void device.lost.then((info) => {
+      this.failure ??= new NablaError(
+        `the WebGPU device was lost (${info.message || info.reason}); move the work to 'cpu' or start again`,
+      );
+    });
+  }
+
+  /** Throws the first failure seen so far (a compile error, a lost device). */
+  check(): void {
+    if (this.failure) throw this.failure;
+  }
+
+  createBuffer(bytes: number, usage: number, mappedAtCreation = false): GPUBuffer {
+    this.check();
+    return this.device.createBuffer({ size: bytes, usage, mappedAtCreation });
+  }
+
+  /** A storage buffer holding `data` (written at creation, so no queued work can see it early). */
+  upload(data: ArrayBufferView, usage: number): GPUBuffer {
+    const bytes = Math.max(4, Math.ceil(data.byteLength / 4) * 4);
+    const buffer = this.createBuffer(bytes, usage, true);
+    const bytesIn = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    new Uint8Array(buffer.getMappedRange()).set(bytesIn);
+    buffer.unmap();
+    return buffer;
+  }
+
+  /** Records one kernel launch; it runs at the next submit. */
+  dispatch({ op, source, buffers, params, workgroups }: Dispatch): void {
+    this.check();
+    const pipeline = this.pipeline(op, source, buffers.length);
+    const bindGroup = this.device.createBindGroup({
+      layout: this.layout(buffers.length).group,
+      entries: [
+        { binding: 0, resource: { buffer: this.paramBuffer(params) } },
+        ...buffers.map((buffer, i) => ({ binding: i + 1, resource: { buffer } })),
+      ],
+    });
+    this.encoder ??= this.device.createCommandEncoder();
+    this.pass ??= this.encoder.beginComputePass();
+    this.pass.setPipeline(pipeline);
+    this.pass.setBindGroup(0, bindGroup);
+    this.pass.dispatchWorkgroups(workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1);
+    if (++this.pending >= MAX_PENDING_DISPATCHES) this.submit();
+  }
+
+  /** Records a buffer-to-buffer copy after the dispatches so far. */
+  copy(from: GPUBuffer, fromByte: number, to: GPUBuffer, toByte: number, bytes: number): void {
+    this.check();
+    this.endPass();
+    this.encoder ??= this.device.createCommandEncoder();
+    this.encoder.copyBufferToBuffer(from, fromByte, to, toByte, bytes);
+  }
+
+  /** Sends everything recorded to the GPU. */
+  submit(): void {
+    this.endPass();
+    if (!this.encoder) return;
+    const commands = this.encoder.finish();
+    this.encoder = null;
+    this.pending = 0;
+    this.device.queue.submit([commands]);
+  }
+
+  /** `bytes` bytes of `buffer` from `byte`, once every recorded kernel has written them. */
+  async read(buffer: GPUBuffer, byte: number, bytes: number): Promise<ArrayBuffer> {
+    const staging = this.createBuffer(bytes, USAGE.MAP_READ | USAGE.COPY_DST);
+    try {
+      this.copy(buffer, byte, staging, 0, bytes);
+      this.submit();
+      await staging.mapAsync(MAP_MODE_READ);
+      this.check();
+      return staging.getMappedRange().slice(0);
+    } catch (error) {
+      this.check();
+      throw error;
+    } finally {
+      staging.destroy();
+    }
+  }
+
+  private endPass(): void {
+    this.pass?.end();
+    this.pass = null;
+  }
+
+  /** The uniform buffer of `params`, made once per distinct contents. */
+  private paramBuffer(params: Uint32Array): GPUBuffer {
+    const key = params.join(',');
+    let buffer = this.paramBuffers.get(key);
+    if (buffer) {
+      // Most recently used last, so the oldest goes first when the cache is full.
+      this.paramBuffers.delete(key);
+    } else {
+      // A uniform array of vec4<u32> needs whole vec4s.
+      const padded = new Uint32Array(Math.max(4, Math.ceil(params.length / 4) * 4));
+      padded.set(params);
+      buffer = this.upload(padded, USAGE.UNIFORM);
+      if (this.paramBuffers.size >= MAX_CACHED_PARAMS) {
+        const [oldest, old] = this.paramBuffers.entries().next().value!;
+        this.paramBuffers.delete(oldest);
+        // Recorded dispatches may still use it: destroy it only once they are submitted.
+        this.submit();
+        old.destroy();
+      }
+    }
+    this.paramBuffers.set(key, buffer);
+    return buffer;
+  }
+
+  private layout(storageBuffers: number): {
+    group: GPUBindGroupLayout;
+    pipeline: GPUPipelineLayout;
+  } {
+    let layout = this.layouts.get(storageBuffers);
+    if (!layout) {
+      const entries: GPUBindGroupLayoutEntry[] = [
+        { binding: 0, visibility: GPUShaderStageCompute, buffer: { type: 'uniform' } },
+      ];
+      for (let i = 0; i < storageBuffers; i++)
+        entries.push({
+          binding: i + 1,
+          visibility: GPUShaderStageCompute,
+          buffer: { type: i === 0 ? 'storage' : 'read-only-storage' },
+        });
+      const group = this.device.createBindGroupLayout({ entries });
+      layout = { group, pipeline: this.device.createPipelineLayout({ bindGroupLayouts: [group] }) };
+      this.layouts.set(storageBuffers, layout);
+    }
+    return layout;
+  }
+
+  private pipeline(op: string, source: string, storageBuffers: number): GPUComputePipeline {
+    let pipeline = this.pipelines.get(source);
+    if (pipeline) return pipeline;
+    this.device.pushErrorScope('validation');
+    const module = this.device.createShaderModule({ code: source });
+    if (envVar('NABLA_WGSL_DEBUG'))
+      void module.getCompilationInfo().then(({ messages }) => {
+        if (messages.length)
+          console.error(
+            messages.map((m) => `${m.lineNum}: ${m.message}`),
+            source,
+          );
+      });
+    pipeline = this.device.createComputePipeline({
+      layout: this.layout(storageBuffers).pipeline,
+      compute: { module, entryPoint: 'main' },
+    });
+    void this.device.popErrorScope().then((error) => {
+      if (error)
+        this.failure ??= opError(
+          op,
+          `the WebGPU kernel did not compile (${error.message.split('\n')[0]})`,
+        );
+    });
+    this.pipelines.set(source, pipeline);
+    return pipeline;
+  }
+}
+
+/** GPUShaderStage.COMPUTE. */
+const GPUShaderStageCompute = 0x4;

@@ -1,0 +1,164 @@
+/**
+ * Elementwise kernels, generated: each primitive is a WGSL template over its operands, a fused
+ * chain is those templates composed, and one generator turns either into a shader that reads every
+ * input through its strides (broadcast dimensions have stride 0, views are never copied first) and
+ * writes a strided output. Sources differ only by expression, dtypes and rank, so a pipeline
+ * serves every shape.
+ */
+import type { DType } from '../../core/dtype.js';
+import { contiguousStrides, sizeOf } from '../../core/shape.js';
+import type { FusedExpr } from '../backend.js';
+import type { BinaryName, UnaryName } from '../primitives.js';
+import type { GpuContext } from './context.js';
+import {
+  broadcastStrides,
+  collapse,
+  computeType,
+  FLOAT_HELPERS,
+  FLAT_WORKGROUP,
+  grid,
+  header,
+  offsetsFrom,
+  Params,
+  store,
+  type ComputeType,
+  type View,
+} from './wgsl.js';
+
+type Template = (args: readonly string[], ct: ComputeType) => string;
+
+const compare =
+  (operator: string): Template =>
+  ([a, b], ct) =>
+    `select(${ct}(0), ${ct}(1), ${a} ${operator} ${b})`;
+
+/** Each elementwise primitive as WGSL over operands of the compute type. */
+export const TEMPLATES: Record<UnaryName | BinaryName | 'Where' | 'Identity', Template> = {
+  Identity: ([a]) => a!,
+  Neg: ([a]) => `-${a}`,
+  Square: ([a]) => `${a} * ${a}`,
+  Exp: ([a]) => `exp(${a})`,
+  Log: ([a]) => `log(${a})`,
+  Sqrt: ([a]) => `sqrt(${a})`,
+  Abs: ([a]) => `abs(${a})`,
+  Sign: ([a]) => `sign(${a})`,
+  // WGSL's round() is half to even, as PyTorch's; integers are already whole.
+  Round: ([a], ct) => (ct === 'f32' ? `round(${a})` : a!),
+  // tanh(±10) is ±1 in float32; beyond it some drivers compute inf/inf.
+  Tanh: ([a]) => `tanh(clamp(${a}, -10.0, 10.0))`,
+  Sigmoid: ([a]) => `1.0 / (1.0 + exp(-${a}))`,
+  // Not max(): NaN stays NaN, as on the CPU.
+  Relu: ([a], ct) => `select(${a}, ${ct}(0), ${a} < ${ct}(0))`,
+  Add: ([a, b]) => `${a} + ${b}`,
+  Sub: ([a, b]) => `${a} - ${b}`,
+  Mul: ([a, b]) => `${a} * ${b}`,
+  Div: ([a, b]) => `${a} / ${b}`,
+  Pow: ([a, b], ct) => (ct === 'f32' ? `pow_f(${a}, ${b})` : `i32(pow_f(f32(${a}), f32(${b})))`),
+  Maximum: ([a, b], ct) => (ct === 'f32' ? `max_f(${a}, ${b})` : `max(${a}, ${b})`),
+  Minimum: ([a, b], ct) => (ct === 'f32' ? `min_f(${a}, ${b})` : `min(${a}, ${b})`),
+  Equal: compare('=='),
+  NotEqual: compare('!='),
+  Less: compare('<'),
+  LessEqual: compare('<='),
+  Greater: compare('>'),
+  GreaterEqual: compare('>='),
+  Where: ([c, a, b], ct) => `select(${b}, ${a}, ${c} != ${ct}(0))`,
+};
+
+/** WGSL's pow(x, y) is exp2(y·log2 x): undefined for x < 0, so signs and zeros are handled here. */
+const POW = `
+fn pow_f(a: f32, b: f32) -> f32 {
+  if (b == 0.0) { return 1.0; }
+  if (a == 0.0) { return select(0.0, inf_f(), b < 0.0); }
+  let m = pow(abs(a), b);
+  if (a > 0.0 || is_nan(a)) { return m; }
+  if (round(b) != b) { return nan_f(); }
+  return select(m, -m, fract(b * 0.5) != 0.0);
+}`;
+
+export type ElementwiseRun = (out: View, inputs: readonly View[]) => void;
+
+/** A kernel computing `expr` (over inputs 0..arity−1) at every element of its output. */
+export function elementwiseKernel(
+  context: GpuContext,
+  op: string,
+  expr: FusedExpr,
+): ElementwiseRun {
+  return (out, inputs) => {
+    const size = sizeOf(out.shape);
+    if (size === 0) return;
+    // An output that shares memory with an input (copy_ from a view of itself) reads a copy.
+    const reads = inputs.map((x) => (x.buffer.gpu === out.buffer.gpu ? copyOf(context, x) : x));
+    const operands = [out, ...reads];
+    const { shape, strides } = collapse(
+      out.shape,
+      operands.map((x) => broadcastStrides(x, out.shape)),
+    );
+    const rank = shape.length;
+    const params = new Params();
+    params.push(size);
+    const shapeAt = params.push(...shape);
+    const offsets = operands.map((x, k) => ({
+      name: k === 0 ? 'o' : `o${k - 1}`,
+      offsetAt: params.push(x.offset),
+      strideAt: params.push(...strides[k]!),
+    }));
+    const ct = computeType([out.dtype, ...reads.map((x) => x.dtype)]);
+    const source = `${header(
+      op,
+      params.length,
+      out.dtype,
+      reads.map((x) => x.dtype),
+    )}
+${ct === 'f32' ? FLOAT_HELPERS + POW : FLOAT_HELPERS}
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = (${FLAT_WORKGROUP}) * 256u + lid;
+  if (i >= P(0u)) { return; }
+  ${offsets.map(({ name, offsetAt }) => `var ${name} = S(${offsetAt}u);`).join(' ')}
+  ${offsetsFrom('i', rank, shapeAt, offsets)}
+  ${body(expr, reads, out.dtype, ct)}
+}`;
+    context.dispatch({
+      op,
+      source,
+      buffers: operands.map((x) => x.buffer.gpu),
+      params: params.toArray(),
+      workgroups: grid(Math.ceil(size / 256)),
+    });
+    // Safe at once in stream order: a kernel recorded later writes it after this one has read it.
+    for (const x of reads) if (!inputs.includes(x)) context.pool.release(x.buffer);
+  };
+}
+
+/** Statements computing `expr` at offsets o0, o1, ... and storing it at out[o]. */
+function body(expr: FusedExpr, inputs: readonly View[], out: DType, ct: ComputeType): string {
+  const lines = inputs.map((_, k) => `let x${k} = ${ct}(in${k}[o${k}]);`);
+  const names = new Map<FusedExpr, string>();
+  const emit = (e: FusedExpr): string => {
+    if ('input' in e) return `x${e.input}`;
+    const known = names.get(e);
+    if (known) return known;
+    const args = e.args.map(emit);
+    const name = `v${names.size}`;
+    lines.push(`let ${name} = ${ct}(${TEMPLATES[e.op as keyof typeof TEMPLATES](args, ct)});`);
+    names.set(e, name);
+    return name;
+  };
+  lines.push(`out[o] = ${store(out, emit(expr), ct)};`);
+  return lines.join('\n  ');
+}
+
+/** Whether every op of a fused chain has a template. */
+export function hasTemplates(expr: FusedExpr): boolean {
+  return 'input' in expr || (expr.op in TEMPLATES && expr.args.every(hasTemplates));
+}
+
+/** A contiguous copy of `x` in a fresh buffer. */
+function copyOf(context: GpuContext, x: View): View {
+  const buffer = context.pool.alloc(x.dtype, sizeOf(x.shape));
+  const strides = contiguousStrides(x.shape);
+  const copy: View = { buffer, dtype: x.dtype, shape: x.shape, strides, offset: 0 };
+  elementwiseKernel(context, 'copy', { op: 'Identity', args: [{ input: 0 }] })(copy, [x]);
+  return copy;
+}

@@ -1,0 +1,181 @@
+/**
+ * Kernels that move elements by position: gather, scatter-add, concatenation, the slice adjoint,
+ * and fills. Concatenation and Unslice are strided copies into windows of the output (the
+ * elementwise generator's copy); scatter-add is computed per output element, summing the matching
+ * source elements in index order, so it needs no atomics and gives the CPU's floats.
+ */
+import type { DType } from '../../core/dtype.js';
+import { sizeOf } from '../../core/shape.js';
+import type { PrimitiveAttrs } from '../primitives.js';
+import type { GpuContext } from './context.js';
+import { elementwiseKernel } from './elementwise.js';
+import {
+  computeType,
+  FLAT_WORKGROUP,
+  grid,
+  header,
+  Params,
+  storageType,
+  store,
+  type View,
+} from './wgsl.js';
+
+const MAIN = `@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = (${FLAT_WORKGROUP}) * 256u + lid;
+  if (i >= P(0u)) { return; }`;
+
+/** Sets every element of the contiguous `out` to `value`. */
+export function fill(context: GpuContext, out: View, value: number): void {
+  const size = sizeOf(out.shape);
+  if (size === 0) return;
+  const type = storageType('fill', out.dtype);
+  const bits = new Uint32Array(1);
+  if (type === 'f32') new Float32Array(bits.buffer)[0] = value;
+  else bits[0] = type === 'u32' ? Number(value !== 0) : value | 0;
+  const params = new Params();
+  params.push(size, out.offset, bits[0]!);
+  context.dispatch({
+    op: 'fill',
+    source: `${header('fill', params.length, out.dtype, [])}
+${MAIN}
+  out[S(1u) + i32(i)] = bitcast<${type}>(P(2u));
+}`,
+    buffers: [out.buffer.gpu],
+    params: params.toArray(),
+    workgroups: grid(Math.ceil(size / 256)),
+  });
+}
+
+/** Coordinates of output element `i` (shape at params[shapeAt..]) as c0..c{rank-1}. */
+function coordinates(rank: number, shapeAt: number): string {
+  const lines = ['var rem = i;'];
+  for (let d = rank - 1; d >= 0; d--) {
+    if (d > 0) lines.push(`let c${d} = rem % P(${shapeAt + d}u); rem = rem / P(${shapeAt + d}u);`);
+    else lines.push('let c0 = rem;');
+  }
+  return lines.join('\n  ');
+}
+
+/** Σ c_d · stride_d over the dimensions other than `skip` (strides at params[strideAt..]). */
+function dot(rank: number, strideAt: number, skip: number): string {
+  const terms = ['0'];
+  for (let d = 0; d < rank; d++) if (d !== skip) terms.push(`i32(c${d}) * S(${strideAt + d}u)`);
+  return terms.join(' + ');
+}
+
+export function gatherKernel(context: GpuContext) {
+  return (out: View, [x, index]: readonly View[], { dim }: PrimitiveAttrs['Gather']): void => {
+    const size = sizeOf(out.shape);
+    if (size === 0) return;
+    const rank = index!.shape.length;
+    const params = new Params();
+    params.push(size, out.offset, index!.offset, x!.offset, x!.shape[dim]!);
+    const shapeAt = params.push(...index!.shape);
+    const indexStrideAt = params.push(...index!.strides);
+    const xStrideAt = params.push(...x!.strides);
+    const ct = computeType([out.dtype]);
+    const source = `${header('gather', params.length, out.dtype, [x!.dtype, index!.dtype])}
+${MAIN}
+  ${coordinates(rank, shapeAt)}
+  let k = in1[S(2u) + ${dot(rank, indexStrideAt, -1)}];
+  var v = ${ct}(0);
+  // An index out of range reads 0 (the CPU raises; a GPU kernel cannot).
+  if (k >= 0 && u32(k) < P(4u)) { v = ${ct}(in0[S(3u) + ${dot(rank, xStrideAt, dim)} + k * S(${xStrideAt + dim}u)]); }
+  out[S(1u) + i32(i)] = ${store(out.dtype, 'v', ct)};
+}`;
+    context.dispatch({
+      op: 'gather',
+      source,
+      buffers: [out.buffer.gpu, x!.buffer.gpu, index!.buffer.gpu],
+      params: params.toArray(),
+      workgroups: grid(Math.ceil(size / 256)),
+    });
+  };
+}
+
+export function scatterAddKernel(context: GpuContext) {
+  return (
+    out: View,
+    [index, src]: readonly View[],
+    { dim }: PrimitiveAttrs['ScatterAdd'],
+  ): void => {
+    const size = sizeOf(out.shape);
+    if (size === 0) return;
+    const rank = out.shape.length;
+    const params = new Params();
+    params.push(size, out.offset, index!.offset, src!.offset, index!.shape[dim]!);
+    const shapeAt = params.push(...out.shape);
+    const indexShapeAt = params.push(...index!.shape);
+    const indexStrideAt = params.push(...index!.strides);
+    const srcStrideAt = params.push(...src!.strides);
+    const ct = computeType([out.dtype]);
+    const outside = Array.from({ length: rank }, (_, d) => d)
+      .filter((d) => d !== dim)
+      .map((d) => `c${d} >= P(${indexShapeAt + d}u)`);
+    const source = `${header('scatterAdd', params.length, out.dtype, [index!.dtype, src!.dtype])}
+${MAIN}
+  ${coordinates(rank, shapeAt)}
+  var acc = ${ct}(0);
+  if (!(${outside.join(' || ') || 'false'})) {
+    let ib = S(2u) + ${dot(rank, indexStrideAt, dim)};
+    let sb = S(3u) + ${dot(rank, srcStrideAt, dim)};
+    for (var k = 0; k < i32(P(4u)); k++) {
+      if (in0[ib + k * S(${indexStrideAt + dim}u)] == i32(c${dim})) {
+        acc = acc + ${ct}(in1[sb + k * S(${srcStrideAt + dim}u)]);
+      }
+    }
+  }
+  out[S(1u) + i32(i)] = ${store(out.dtype, 'acc', ct)};
+}`;
+    context.dispatch({
+      op: 'scatterAdd',
+      source,
+      buffers: [out.buffer.gpu, index!.buffer.gpu, src!.buffer.gpu],
+      params: params.toArray(),
+      workgroups: grid(Math.ceil(size / 256)),
+    });
+  };
+}
+
+/** A window of `out`: `shape` at `offset`, with `strides`. */
+function window(
+  out: View,
+  shape: readonly number[],
+  strides: readonly number[],
+  offset: number,
+): View {
+  return { buffer: out.buffer, dtype: out.dtype, shape, strides, offset };
+}
+
+export function catKernel(context: GpuContext) {
+  const copy = elementwiseKernel(context, 'cat', { op: 'Identity', args: [{ input: 0 }] });
+  return (out: View, inputs: readonly View[], { dim }: PrimitiveAttrs['Cat']): void => {
+    let start = 0;
+    for (const input of inputs) {
+      const offset = out.offset + start * out.strides[dim]!;
+      copy(window(out, input.shape, out.strides, offset), [input]);
+      start += input.shape[dim]!;
+    }
+  };
+}
+
+export function unsliceKernel(context: GpuContext) {
+  const copy = elementwiseKernel(context, 'unslice', { op: 'Identity', args: [{ input: 0 }] });
+  return (out: View, [x]: readonly View[], attrs: PrimitiveAttrs['Unslice']): void => {
+    const { dim, start, step } = attrs;
+    fill(context, out, 0);
+    const strides = out.strides.map((s, d) => (d === dim ? s * step : s));
+    copy(window(out, x!.shape, strides, out.offset + start * out.strides[dim]!), [x!]);
+  };
+}
+
+/** Numel: the element count along `dims`, written as a 0-d tensor of `dtype`. */
+export function numelKernel(context: GpuContext) {
+  return (out: View, [x]: readonly View[], { dims }: { dims: readonly number[]; dtype: DType }) =>
+    fill(
+      context,
+      out,
+      dims.reduce((n, d) => n * x!.shape[d]!, 1),
+    );
+}

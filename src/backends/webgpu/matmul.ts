@@ -1,0 +1,99 @@
+/**
+ * Batched matrix products, tiled: a workgroup of 16×16 threads computes a 64×64 block of the output,
+ * each thread a 4×4 register block, over 16-wide slices of K staged in workgroup memory. Both
+ * operands are read through their strides, so Aᵀ·B, A·Bᵀ and broadcast batches need no copies.
+ */
+import { sizeOf } from '../../core/shape.js';
+import type { GpuContext } from './context.js';
+import {
+  broadcastStrides,
+  computeType,
+  header,
+  offsetsFrom,
+  Params,
+  store,
+  type View,
+} from './wgsl.js';
+
+const TILE = 64;
+const SLICE = 16;
+
+export function matmulKernel(context: GpuContext) {
+  return (out: View, [a, b]: readonly View[]): void => {
+    if (sizeOf(out.shape) === 0) return;
+    const rank = out.shape.length;
+    const [M, N] = [out.shape[rank - 2]!, out.shape[rank - 1]!];
+    const K = a!.shape[a!.shape.length - 1]!;
+    const batchShape = out.shape.slice(0, -2);
+    const batches = sizeOf(batchShape);
+    // Batch strides of each operand, broadcast to the output's batch dimensions.
+    const batchStrides = (x: View): number[] =>
+      broadcastStrides(
+        { shape: x.shape.slice(0, -2), strides: x.strides.slice(0, -2) },
+        batchShape,
+      );
+    const params = new Params();
+    params.push(M, N, K);
+    params.push(a!.offset, a!.strides[a!.strides.length - 2]!, a!.strides[a!.strides.length - 1]!);
+    params.push(b!.offset, b!.strides[b!.strides.length - 2]!, b!.strides[b!.strides.length - 1]!);
+    params.push(out.offset);
+    const batchShapeAt = params.push(...batchShape);
+    const aBatchAt = params.push(...batchStrides(a!));
+    const bBatchAt = params.push(...batchStrides(b!));
+    const ct = computeType([out.dtype, a!.dtype, b!.dtype]);
+    const source = `${header('MatMul', params.length, out.dtype, [a!.dtype, b!.dtype])}
+var<workgroup> As: array<array<${ct}, ${TILE}>, ${SLICE}>;
+var<workgroup> Bs: array<array<${ct}, ${TILE}>, ${SLICE}>;
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) tid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let M = P(0u); let N = P(1u); let K = P(2u);
+  let sam = S(4u); let sak = S(5u); let sbk = S(7u); let sbn = S(8u);
+  var ao = S(3u); var bo = S(6u);
+  ${offsetsFrom('wid.z', batchShape.length, batchShapeAt, [
+    { name: 'ao', strideAt: aBatchAt },
+    { name: 'bo', strideAt: bBatchAt },
+  ])}
+  let row0 = wid.y * ${TILE}u;
+  let col0 = wid.x * ${TILE}u;
+  var acc: array<array<${ct}, 4>, 4>;
+  for (var k0 = 0u; k0 < K; k0 += ${SLICE}u) {
+    for (var l = 0u; l < 4u; l++) {
+      let e = lid + l * 256u;
+      let m = e / ${SLICE}u; let ka = e % ${SLICE}u;
+      var va = ${ct}(0);
+      if (row0 + m < M && k0 + ka < K) { va = ${ct}(in0[ao + i32(row0 + m) * sam + i32(k0 + ka) * sak]); }
+      As[ka][m] = va;
+      let kb = e / ${TILE}u; let n = e % ${TILE}u;
+      var vb = ${ct}(0);
+      if (k0 + kb < K && col0 + n < N) { vb = ${ct}(in1[bo + i32(k0 + kb) * sbk + i32(col0 + n) * sbn]); }
+      Bs[kb][n] = vb;
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < ${SLICE}u; k++) {
+      var ar: array<${ct}, 4>;
+      var br: array<${ct}, 4>;
+      for (var i = 0u; i < 4u; i++) { ar[i] = As[k][tid.y * 4u + i]; br[i] = Bs[k][tid.x * 4u + i]; }
+      for (var i = 0u; i < 4u; i++) {
+        for (var j = 0u; j < 4u; j++) { acc[i][j] = acc[i][j] + ar[i] * br[j]; }
+      }
+    }
+    workgroupBarrier();
+  }
+  let base = S(9u) + i32(wid.z * M * N);
+  for (var i = 0u; i < 4u; i++) {
+    let r = row0 + tid.y * 4u + i;
+    for (var j = 0u; j < 4u; j++) {
+      let c = col0 + tid.x * 4u + j;
+      if (r < M && c < N) { out[base + i32(r * N + c)] = ${store(out.dtype, 'acc[i][j]', ct)}; }
+    }
+  }
+}`;
+    context.dispatch({
+      op: 'MatMul',
+      source,
+      buffers: [out.buffer.gpu, a!.buffer.gpu, b!.buffer.gpu],
+      params: params.toArray(),
+      workgroups: [Math.ceil(N / TILE), Math.ceil(M / TILE), batches],
+    });
+  };
+}
