@@ -131,7 +131,7 @@ export function fuseElementwise(plan: Plan): Plan {
           'Fused',
           values.map((v) => v.shape),
         );
-        const out = Tensor.empty(shape, dtype, values[0]!.backend);
+        const out = Tensor.empty(shape, dtype, backend);
         kernel(out, values);
         return out;
       },

@@ -194,7 +194,7 @@ export class Replay {
     const spare = new Map<string, Tensor[]>();
     this.steps.forEach((s, i) => {
       if (s.mode === 'into') {
-        const key = `${s.dtype}:${s.shape.reduce((a, b) => a * b, 1)}`;
+        const key = `${s.backend.device}:${s.dtype}:${s.shape.reduce((a, b) => a * b, 1)}`;
         let buffer = spare.get(key)?.pop();
         if (!buffer) {
           buffer = Tensor.empty(s.shape, s.dtype, s.backend);
@@ -218,7 +218,7 @@ export class Replay {
       for (const [buffer, until] of live) {
         if (until > i) continue;
         live.delete(buffer);
-        const key = `${buffer.dtype}:${buffer.size}`;
+        const key = `${buffer.device}:${buffer.dtype}:${buffer.size}`;
         spare.set(key, [...(spare.get(key) ?? []), buffer]);
       }
     });

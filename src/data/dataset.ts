@@ -48,7 +48,7 @@ export class TensorDataset implements Dataset {
       first + indices.length <= this.length
     )
       return this.tensors.map((t) => ops.contiguous(ops.narrow(t, 0, first, indices.length)));
-    const index = tensor(indices, { dtype: 'int32' });
+    const index = tensor(indices, { dtype: 'int32', device: this.tensors[0]!.device });
     return this.tensors.map((t) => ops.indexSelect(t, 0, index));
   }
 }

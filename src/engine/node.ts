@@ -11,6 +11,8 @@ interface NodeModules {
   'node:path': typeof import('node:path');
   'node:os': typeof import('node:os');
   'node:worker_threads': typeof import('node:worker_threads');
+  'node:v8': typeof import('node:v8');
+  'node:vm': typeof import('node:vm');
 }
 
 function loader(): ((id: string) => unknown) | undefined {

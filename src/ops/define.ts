@@ -135,14 +135,30 @@ export class TapeNode {
   }
 }
 
+/**
+ * A 0-d CPU tensor: like PyTorch, an operand on any device (a step count, a learning rate). The
+ * other device's kernels read its one value.
+ */
+function isHostScalar(t: Tensor): boolean {
+  return t.ndim === 0 && t.device === 'cpu';
+}
+
+/** The backend an op on `inputs` runs on: that of its first input that is not a host scalar. */
+export function executionBackend(inputs: readonly Tensor[]): Backend {
+  return (inputs.find((t) => !isHostScalar(t)) ?? inputs[0]!).backend;
+}
+
 function checkInputs(op: AnyOp, inputs: readonly Tensor[]): void {
-  const device = inputs[0]?.device;
+  const device = inputs.length ? executionBackend(inputs).device : undefined;
   for (const t of inputs) {
     if (t.isSymbolic) continue;
     if (t.isDisposed)
       throw opError(op.name, 'an input tensor was disposed and can no longer be used');
-    if (t.device !== device) {
-      throw opError(op.name, `inputs are on different devices (${device} and ${t.device})`);
+    if (t.device !== device && !isHostScalar(t)) {
+      throw opError(
+        op.name,
+        `inputs are on different devices (${device} and ${t.device}); move one with t.to('${device}')`,
+      );
     }
   }
 }
@@ -158,7 +174,7 @@ function execute(op: AnyOp, inputs: readonly Tensor[], attrs: unknown): Tensor {
   switch (op.kind) {
     case 'kernel': {
       const meta = op.infer(inputs, attrs as never);
-      const out = Tensor.empty(meta.shape, meta.dtype, inputs[0]!.backend, op.name);
+      const out = Tensor.empty(meta.shape, meta.dtype, executionBackend(inputs), op.name);
       kernelOf(op, out.backend)(out, inputs, attrs);
       return out;
     }
@@ -192,7 +208,7 @@ function addToGraph(graph: Graph, op: AnyOp, inputs: readonly Tensor[], attrs: u
   if (!op.infer) {
     throw opError(op.name, 'this custom op has no shape rule (infer), so it can only run eagerly');
   }
-  const backend = (inputs.find((t) => t.isSymbolic) ?? inputs[0]!).backend;
+  const backend = executionBackend(inputs);
   const symbolic = (shape: Shape, dtype: DType): Tensor =>
     Tensor.symbolic(shape, dtype, graph, backend);
   const graphInputs = inputs.map((t) => (t.isSymbolic ? t : graph.capture(t, symbolic)));

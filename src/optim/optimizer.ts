@@ -59,7 +59,11 @@ export abstract class Optimizer {
       }
     });
     this.learningRate = checkedNonNegative(this.constructor.name, 'lr', lr);
-    this.state = this.params.map(() => ({ step: zeros([], { dtype: 'float64' }), tensors: {} }));
+    // Counts and the learning rate stay on the CPU, as 0-d tensors that every device reads.
+    this.state = this.params.map(() => ({
+      step: zeros([], { dtype: 'float64', device: 'cpu' }),
+      tensors: {},
+    }));
   }
 
   /** The learning rate; schedulers change it between steps, and nb.jit steps read it each run. */
@@ -77,7 +81,10 @@ export abstract class Optimizer {
    */
   protected lrOperand(): number | Tensor {
     if (!activeTrace()) return this.learningRate;
-    return (this.learningRateTensor ??= tensor(this.learningRate, { dtype: 'float64' }));
+    return (this.learningRateTensor ??= tensor(this.learningRate, {
+      dtype: 'float64',
+      device: 'cpu',
+    }));
   }
 
   /** Drops the gradients (sets them to null) and frees their memory: clone one to keep it. */
@@ -97,7 +104,7 @@ export abstract class Optimizer {
         if (!grad) return;
         const slot = this.state[i]!;
         for (const name of this.stateNames)
-          slot.tensors[name] ??= zeros(p.shape, { dtype: p.dtype });
+          slot.tensors[name] ??= zeros(p.shape, { dtype: p.dtype, device: p.device });
         let step: number | Tensor = 0;
         if (this.countsSteps) {
           const count = ops.add(slot.step, 1);

@@ -39,6 +39,10 @@ export class GpuContext {
   private pass: GPUComputePassEncoder | null = null;
   private pending = 0;
   private failure: NablaError | null = null;
+  /** Whether `failure` is an error seen only as a consequence (a compile error replaces it). */
+  private failureIsConsequence = false;
+  /** The op whose kernel is being recorded, for errors the device raises while it is. */
+  private recording = '';
   /** Tensors' memory on this device. */
   readonly pool = new GpuPool(this);
 
@@ -49,7 +53,12 @@ export class GpuContext {
   ) {
     // Errors no scope caught (an invalid dispatch, say) fail the next kernel or read too.
     device.onuncapturederror = (event) => {
-      this.failure ??= new NablaError(`WebGPU error: ${event.error.message.split('\n')[0]}`);
+      if (this.failure) return;
+      const message = event.error.message.split('\n')[0]!;
+      this.failure = this.recording
+        ? opError(this.recording, `WebGPU error: ${message}`)
+        : new NablaError(`WebGPU error: ${message}`);
+      this.failureIsConsequence = true;
     };
     void device.lost.then((info) => {
       this.failure ??= new NablaError(
@@ -81,6 +90,7 @@ export class GpuContext {
   /** Records one kernel launch; it runs at the next submit. */
   dispatch({ op, source, buffers, params, workgroups }: Dispatch): void {
     this.check();
+    this.recording = op;
     const pipeline = this.pipeline(op, source, buffers.length);
     const bindGroup = this.device.createBindGroup({
       layout: this.layout(buffers.length).group,
@@ -94,6 +104,7 @@ export class GpuContext {
     this.pass.setPipeline(pipeline);
     this.pass.setBindGroup(0, bindGroup);
     this.pass.dispatchWorkgroups(workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1);
+    this.recording = '';
     if (++this.pending >= MAX_PENDING_DISPATCHES) this.submit();
   }
 
@@ -201,11 +212,12 @@ export class GpuContext {
       compute: { module, entryPoint: 'main' },
     });
     void this.device.popErrorScope().then((error) => {
-      if (error)
-        this.failure ??= opError(
-          op,
-          `the WebGPU kernel did not compile (${error.message.split('\n')[0]})`,
-        );
+      if (!error || (this.failure && !this.failureIsConsequence)) return;
+      this.failure = opError(
+        op,
+        `the WebGPU kernel did not compile (${error.message.split('\n')[0]})`,
+      );
+      this.failureIsConsequence = false;
     });
     this.pipelines.set(source, pipeline);
     return pipeline;

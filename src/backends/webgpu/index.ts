@@ -3,10 +3,10 @@
  * asynchronous. In browsers it uses `navigator.gpu`; in Node, the `webgpu` package (Dawn), loaded
  * on first use.
  */
-import type { DType, TypedArray } from '../../core/dtype.js';
+import { allocArray, type DType, type TypedArray } from '../../core/dtype.js';
 import { NablaError } from '../../core/errors.js';
 import type { Backend } from '../backend.js';
-import type { KernelTable } from '../primitives.js';
+import type { ArrayView, KernelTable } from '../primitives.js';
 import { GpuContext } from './context.js';
 import { elementwiseKernel, hasTemplates, TEMPLATES, type ElementwiseRun } from './elementwise.js';
 import {
@@ -20,7 +20,7 @@ import { matmulKernel } from './matmul.js';
 import type { GpuBuffer, GpuMemoryStats } from './pool.js';
 import { STORAGE_USAGE } from './pool.js';
 import { reduceKernel } from './reduce.js';
-import { float64Refused } from './wgsl.js';
+import { float64Refused, type View } from './wgsl.js';
 
 export type { GpuMemoryStats } from './pool.js';
 
@@ -99,7 +99,27 @@ export async function createWebGpuBackend(): Promise<WebGpuBackend> {
     });
   const unary = (op: keyof typeof TEMPLATES) => elementwise(op, 1);
   const binary = (op: keyof typeof TEMPLATES) => elementwise(op, 2);
-  const kernels: KernelTable<GpuBuffer> = {
+  const fromHost = (data: TypedArray): GpuBuffer => {
+    const dtype = dtypeOf(data);
+    const words = data instanceof Uint8Array ? Uint32Array.from(data) : data;
+    return pool.adopt(context.upload(words, STORAGE_USAGE), dtype, data.length);
+  };
+  /** A 0-d CPU operand (a step count, a learning rate) as a GPU view of its value. */
+  const uploadScalar = (x: ArrayView<unknown>): View => {
+    const dtype = x.dtype === 'float64' ? 'float32' : x.dtype;
+    const host = allocArray(dtype, 1);
+    host[0] = (x.buffer as TypedArray)[x.offset]!;
+    return { buffer: fromHost(host), dtype, shape: [], strides: [], offset: 0 };
+  };
+  const readingHostScalars = <K extends AnyKernel>(kernel: K): K =>
+    ((out, inputs, attrs) => {
+      if (inputs.every((x) => isGpuBuffer(x.buffer))) return kernel(out, inputs, attrs);
+      const views = inputs.map((x) => (isGpuBuffer(x.buffer) ? x : uploadScalar(x)));
+      kernel(out, views, attrs);
+      // Safe at once in stream order (see GpuPool).
+      views.forEach((x, i) => x !== inputs[i] && pool.release(x.buffer));
+    }) as AnyKernel as K;
+  const table: KernelTable<GpuBuffer> = {
     Neg: unary('Neg'),
     Square: unary('Square'),
     Exp: unary('Exp'),
@@ -140,6 +160,9 @@ export async function createWebGpuBackend(): Promise<WebGpuBackend> {
     ScatterAdd: scatterAddKernel(context),
     Unslice: unsliceKernel(context),
   };
+  const kernels = Object.fromEntries(
+    Object.entries(table).map(([name, kernel]) => [name, readingHostScalars(kernel as AnyKernel)]),
+  ) as unknown as KernelTable<GpuBuffer>;
   const fused = new Map<string, ElementwiseRun>();
   return {
     device: 'webgpu',
@@ -147,11 +170,7 @@ export async function createWebGpuBackend(): Promise<WebGpuBackend> {
     dtypes: ['float32', 'int32', 'bool'],
     alloc: (dtype, size) => pool.alloc(dtype, size),
     free: (buffer) => pool.release(buffer),
-    fromHost: (data) => {
-      const dtype = dtypeOf(data);
-      const words = data instanceof Uint8Array ? Uint32Array.from(data) : data;
-      return pool.adopt(context.upload(words, STORAGE_USAGE), dtype, data.length);
-    },
+    fromHost,
     readSync: () => null,
     read: async (buffer, { offset, size }) => {
       if (size === 0) return toHost(buffer.dtype, new ArrayBuffer(0));
@@ -161,12 +180,19 @@ export async function createWebGpuBackend(): Promise<WebGpuBackend> {
       if (arity > maxInputs || !hasTemplates(expr)) return null;
       const key = JSON.stringify(expr);
       let kernel = fused.get(key);
-      if (!kernel) fused.set(key, (kernel = elementwiseKernel(context, 'Fused', expr)));
+      if (!kernel)
+        fused.set(key, (kernel = readingHostScalars(elementwiseKernel(context, 'Fused', expr))));
       return kernel;
     },
     kernels,
     memory: () => ({ ...pool.stats() }),
   };
+}
+
+type AnyKernel = (out: View, inputs: readonly View[], attrs: never) => void;
+
+function isGpuBuffer(buffer: unknown): buffer is GpuBuffer {
+  return typeof buffer === 'object' && buffer !== null && 'gpu' in buffer;
 }
 
 function dtypeOf(data: TypedArray): DType {
