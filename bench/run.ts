@@ -1,7 +1,8 @@
 /**
  * `npm run bench [-- name ...]`: runs each workload of the benchmark plan that nabla supports so
  * far, each in a fresh Node process, and prints the figures; `-- --soak` runs the memory soaks
- * instead. Record them in bench/RESULTS.md.
+ * instead, and `-- --device webgpu [--small]` the GPU workloads (against PyTorch CUDA where
+ * python3 has it). Record them in bench/RESULTS.md.
  */
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -39,6 +40,11 @@ const SOAK: Record<string, string[]> = {
   'soak-jit': ['soak', 'jit'],
   'soak-tf1': ['soak', 'tf1'],
 };
+const deviceAt = process.argv.indexOf('--device');
+if (deviceAt > 0 && process.argv[deviceAt + 1] === 'webgpu') {
+  benchWebGpu(process.argv.includes('--small'));
+  process.exit(0);
+}
 const only = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const compare = process.argv.includes('--compare');
 const chosen = process.argv.includes('--soak') ? SOAK : WORKLOADS;
@@ -177,5 +183,34 @@ if (compare) {
         `${label.padEnd(26)} nabla ${+ours.toPrecision(4)}   them ${+theirs.toPrecision(4)}   ratio ${(ours / theirs).toFixed(2)}×`,
       );
     }
+  }
+}
+
+/**
+ * --device webgpu: the GPU workloads in a fresh process and, where /usr/bin/python3 has torch with
+ * CUDA, the same in PyTorch (TF32 off), with nabla's ratio to it.
+ */
+function benchWebGpu(small: boolean): void {
+  console.log(`nabla bench --device webgpu — ${new Date().toISOString()}, Node ${process.version}`);
+  const script = fileURLToPath(new URL('./workloads/webgpu.js', import.meta.url));
+  const ours = runReference(process.execPath, small ? [script, 'small'] : [script], process.env);
+  if (!ours) throw new Error('the WebGPU workloads failed (is there an adapter? see the README)');
+  const cuda = fileURLToPath(new URL('../../bench/pytorch/cuda.py', import.meta.url));
+  const theirs = small ? null : runReference('/usr/bin/python3', [cuda], process.env);
+  console.log(String(ours['workload']));
+  if (theirs) console.log(`against ${String(theirs['workload'])}`);
+  else
+    console.log(
+      'PyTorch CUDA skipped: no /usr/bin/python3 with torch and a CUDA device (or --small)',
+    );
+  for (const [key, value] of Object.entries(ours)) {
+    if (typeof value !== 'number') continue;
+    const reference = theirs?.[key];
+    // Times (µs) are better when smaller: their ratio is inverted so that > 1 means nabla is ahead.
+    const ratio =
+      typeof reference === 'number'
+        ? `   PyTorch ${+reference.toPrecision(4)}   ratio ${(key.startsWith('µs') ? reference / value : value / reference).toFixed(2)}×`
+        : '';
+    console.log(`${key.padEnd(26)} ${+value.toPrecision(4)}${ratio}`);
   }
 }

@@ -105,7 +105,14 @@ export {
   type EarlyStoppingOptions,
   type EpochRecord,
 } from './train/callbacks.js';
-export { fit, evaluate, type FitOptions, type Evaluation, type LossFn } from './train/fit.js';
+export {
+  fit,
+  evaluate,
+  evaluateAsync,
+  type FitOptions,
+  type Evaluation,
+  type LossFn,
+} from './train/fit.js';
 export { save, load, serialize, deserialize } from './io/safetensors.js';
 export * as viz from './viz/index.js';
 export { jit, type JitOptions, type JitResult } from './compile/jit.js';

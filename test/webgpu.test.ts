@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import * as nb from '../src/index.js';
 import * as tf1 from '../src/tf1.js';
 import { webgpuSkipReason } from './helpers/webgpu.js';
+import type { TrainConfig } from '../src/cli/train.js';
 
 const skip = await webgpuSkipReason();
 
@@ -274,6 +275,40 @@ describe('webgpu equals cpu', { skip: skip ?? false }, () => {
       late <= early * 1.25 && late < 3000,
       `live buffers every 100 steps: ${live.join(', ')}`,
     );
+  });
+});
+
+describe('nabla train --device webgpu', { skip: skip ?? false }, () => {
+  test('trains, checkpoints and writes its files as on the cpu, to the same accuracy', async () => {
+    const { runTrain } = await import('../src/cli/train.js');
+    const { tempDir } = await import('./helpers/files.js');
+    const accuracy = async (device: nb.Device): Promise<number> => {
+      const out = tempDir();
+      const config: TrainConfig = {
+        dataset: 'moons',
+        hidden: [16],
+        activation: 'tanh',
+        epochs: 3,
+        batchSize: 32,
+        lr: 0.02,
+        optimizer: 'adam',
+        schedule: 'cosine',
+        seed: 0,
+        device,
+        out,
+        dataDir: '',
+      };
+      const lines: string[] = [];
+      const result = await runTrain(config, (line) => lines.push(line));
+      assert.match(lines[0]!, new RegExp(`on ${device}`));
+      assert.ok(
+        result.files.some((f) => f.endsWith('decision-boundary.png')),
+        result.files.join(),
+      );
+      return result.testAccuracy!;
+    };
+    const [cpu, gpu] = [await accuracy('cpu'), await accuracy('webgpu')];
+    assert.ok(Math.abs(cpu - gpu) <= 0.005, `test accuracy ${gpu} on webgpu, ${cpu} on cpu`);
   });
 });
 

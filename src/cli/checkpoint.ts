@@ -49,17 +49,23 @@ export interface Trainable {
   scheduler: nb.optim.CosineAnnealingLR | null;
 }
 
-export function saveCheckpoint(
+export async function saveCheckpoint(
   dir: string,
   run: Omit<RunState, 'version' | 'optimizer' | 'scheduler'>,
   { model, optimizer, scheduler }: Trainable,
-): void {
+): Promise<void> {
   const opt = optimizer.stateDict();
-  const tensors: Record<string, nb.Tensor> = {};
-  for (const [name, t] of Object.entries(model.stateDict())) tensors[`model.${name}`] = t;
+  const named: [string, nb.Tensor][] = Object.entries(model.stateDict()).map(([name, t]) => [
+    `model.${name}`,
+    t,
+  ]);
   opt.state.forEach((s, i) => {
-    for (const [name, t] of Object.entries(s.tensors)) tensors[`optimizer.${i}.${name}`] = t;
+    for (const [name, t] of Object.entries(s.tensors)) named.push([`optimizer.${i}.${name}`, t]);
   });
+  // Host copies of what is on a GPU (read asynchronously); CPU tensors are taken as they are.
+  const tensors = Object.fromEntries(
+    await Promise.all(named.map(async ([name, t]) => [name, await t.toAsync('cpu')] as const)),
+  );
   const state: RunState = {
     version: VERSION,
     ...run,
@@ -93,11 +99,12 @@ export function readCheckpoint(dir: string): {
     throw new NablaError(`--resume ${dir}: ${path} is not a checkpoint of this version of nabla`);
   const tensors = nb.load(join(folder, 'state.safetensors'));
   const restore = ({ model, optimizer, scheduler }: Trainable): void => {
+    const device = model.parameters()[0]?.device ?? 'cpu';
     const prefixed = (prefix: string) =>
       Object.fromEntries(
         Object.entries(tensors)
           .filter(([name]) => name.startsWith(prefix))
-          .map(([name, t]) => [name.slice(prefix.length), t]),
+          .map(([name, t]) => [name.slice(prefix.length), t.to(device)]),
       );
     model.loadStateDict(prefixed('model.'));
     optimizer.loadStateDict({

@@ -33,6 +33,7 @@ Options:
   --optimizer NAME    sgd | adam | adamw                                        (default adam)
   --schedule NAME     cosine (lr annealed to 0 over the epochs) | none          (default cosine)
   --seed N            seed for initialisation, shuffling and splits             (default 0)
+  --device NAME       cpu | webgpu (a GPU through Dawn, or Mesa's lavapipe)      (default cpu)
   --out DIR           where to write model.safetensors, history.json, the loss
                       curve and, for 2-D sets, the decision regions (SVG + PNG)
                                                                                 (default runs/<dataset>)
@@ -43,6 +44,7 @@ Options:
 
 const OPTIMIZERS = ['sgd', 'adam', 'adamw'] as const;
 const SCHEDULES = ['cosine', 'none'] as const;
+const DEVICES = ['cpu', 'webgpu'] as const;
 
 export interface TrainConfig {
   dataset: (typeof DATASETS)[number];
@@ -54,6 +56,8 @@ export interface TrainConfig {
   optimizer: (typeof OPTIMIZERS)[number];
   schedule: (typeof SCHEDULES)[number];
   seed: number;
+  /** Absent in checkpoints written before devices: the CPU. */
+  device?: nb.Device;
   out: string;
   dataDir: string;
 }
@@ -71,6 +75,7 @@ export function parseTrainArgs(args: string[]): TrainCommand {
     optimizer: { type: 'string', default: 'adam' },
     schedule: { type: 'string', default: 'cosine' },
     seed: { type: 'string', default: '0' },
+    device: { type: 'string', default: 'cpu' },
     out: { type: 'string' },
     'data-dir': { type: 'string', default: nb.datasets.FASHION_MNIST_DIR },
     resume: { type: 'string' },
@@ -104,6 +109,7 @@ export function parseTrainArgs(args: string[]): TrainCommand {
     optimizer: choice('optimizer', v.optimizer!, OPTIMIZERS),
     schedule: choice('schedule', v.schedule!, SCHEDULES),
     seed: seedOf(v.seed!),
+    device: choice('device', v.device!, DEVICES),
     out: v.out ?? join('runs', dataset),
     dataDir: v['data-dir']!,
   };
@@ -182,7 +188,10 @@ export async function runTrain(
   const inputs = data.train.x.shape[1]!;
   const sizes = [inputs, ...config.hidden, data.classes.length];
   checkFits(sizes);
-  const model = buildMlp(sizes, config.activation);
+  const device = config.device ?? 'cpu';
+  if (device !== 'cpu') await nb.startDevice(device);
+  // Moved before the optimizer is made, so that its state lives beside the parameters.
+  const model = buildMlp(sizes, config.activation).to(device);
   const optimizer = makeOptimizer(model, config);
   const scheduler =
     config.schedule === 'cosine' ? new nb.optim.CosineAnnealingLR(optimizer, config.epochs) : null;
@@ -206,10 +215,10 @@ export async function runTrain(
   const arch = sizes.join('-');
   const where = resumed ? `, resuming after epoch ${progress.epoch} step ${progress.step}` : '';
   log(
-    `nabla train: ${config.dataset} (${data.train.x.shape[0]} train / ${data.test.x.shape[0]} test), MLP ${arch} (${config.activation}), ${config.optimizer} lr ${config.lr}${scheduler ? ' (cosine)' : ''}, batch ${config.batchSize}, ${config.epochs} epochs${where}`,
+    `nabla train: ${config.dataset} (${data.train.x.shape[0]} train / ${data.test.x.shape[0]} test), MLP ${arch} (${config.activation}), ${config.optimizer} lr ${config.lr}${scheduler ? ' (cosine)' : ''}, batch ${config.batchSize}, ${config.epochs} epochs, on ${device}${where}`,
   );
   const interrupt = interruptHandler(log);
-  const checkpoint = (): void =>
+  const checkpoint = (): Promise<void> =>
     saveCheckpoint(out, { config, progress, random: globalGenerator.getState() }, run);
   try {
     const finished = await trainEpochs(run, data, config, progress, shuffler, {
@@ -218,7 +227,7 @@ export async function runTrain(
       log,
     });
     if (!finished) {
-      checkpoint();
+      await checkpoint();
       log(
         `nabla train: interrupted in epoch ${progress.epoch + 1} after step ${progress.step}; checkpoint written to ${join(out, 'checkpoint')}`,
       );
@@ -248,11 +257,12 @@ async function trainEpochs(
     log,
   }: {
     interrupt: { readonly requested: boolean };
-    checkpoint: () => void;
+    checkpoint: () => Promise<void>;
     log: (line: string) => void;
   },
 ): Promise<boolean> {
   const dataset = new nb.data.TensorDataset(data.train.x, data.train.y);
+  const device = config.device ?? 'cpu';
   const n = dataset.length;
   const batches = Math.ceil(n / config.batchSize);
   for (let epoch = progress.epoch + 1; epoch <= config.epochs; epoch++) {
@@ -263,8 +273,8 @@ async function trainEpochs(
     model.train();
     for (let b = progress.batch; b < batches; b++) {
       const indices = order.subarray(b * config.batchSize, Math.min(n, (b + 1) * config.batchSize));
-      const [x, y] = dataset.getBatch(indices);
-      const value = step(model, optimizer, x!, y!, progress, epoch);
+      const [x, y] = dataset.getBatch(indices).map((t) => t.to(device));
+      const value = await step(model, optimizer, x!, y!, progress, epoch);
       progress.lossSum += value * indices.length;
       progress.samples += indices.length;
       progress.batch = b + 1;
@@ -276,7 +286,7 @@ async function trainEpochs(
       }
     }
     bar.done();
-    const result = nb.evaluate(model, data.test.x, data.test.y, loss);
+    const result = await nb.evaluateAsync(model, data.test.x, data.test.y, loss);
     const record: nb.EpochRecord = {
       epoch,
       trainLoss: progress.lossSum / progress.samples,
@@ -292,23 +302,26 @@ async function trainEpochs(
     Object.assign(progress, { epoch, batch: 0, lossSum: 0, samples: 0 });
     progress.history.push(record);
     progress.shuffler = shuffler.getState();
-    checkpoint();
+    await checkpoint();
   }
   return true;
 }
 
-/** One gradient step; its loss, refused when not finite (naming the step and the last good one). */
-function step(
+/**
+ * One gradient step; its loss, refused when not finite (naming the step and the last good one).
+ * Read before the update, so that a NaN never reaches the weights (on a GPU, one small read a step).
+ */
+async function step(
   model: nb.nn.Module,
   optimizer: nb.optim.Optimizer,
   x: nb.Tensor,
   y: nb.Tensor,
   progress: Progress,
   epoch: number,
-): number {
+): Promise<number> {
   progress.step++;
   const l = loss(model.forward(x), y);
-  const value = l.item();
+  const value = await l.itemAsync();
   if (!Number.isFinite(value))
     throw lossNotFinite(value, epoch, progress.step, progress.lastFinite);
   progress.lastFinite = { loss: value, step: progress.step };
@@ -326,6 +339,7 @@ async function writeOutputs(
   started: number,
   log: (line: string) => void,
 ): Promise<TrainResult> {
+  await model.toAsync('cpu'); // the files and pictures are made from host memory
   const history = new nb.History();
   for (const r of records) history.record(r);
   const testAccuracy = records.at(-1)!['testAccuracy']!;

@@ -7,7 +7,7 @@ import type { Module } from '../nn/module.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { EarlyStopping, History, ProgressBar, type EpochRecord } from './callbacks.js';
-import { accuracy } from './metrics.js';
+import { accuracy, correctCount } from './metrics.js';
 
 export type LossFn = (prediction: Tensor, target: Tensor) => Tensor;
 
@@ -40,6 +40,44 @@ export function evaluate(
       }
       return { loss: loss / n, accuracy: correct / n };
     });
+  } finally {
+    model.train(wasTraining);
+  }
+}
+
+/**
+ * `evaluate` on any device: batches of (x, y) go to the model's device, and the loss and correct
+ * counts are summed there and read back once, at the end.
+ */
+export async function evaluateAsync(
+  model: Module,
+  x: Tensor,
+  y: Tensor,
+  lossFn: LossFn,
+  batchSize = 1000,
+): Promise<Evaluation> {
+  const device = model.parameters()[0]?.device ?? x.device;
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    const n = x.shape[0]!;
+    if (n === 0) return { loss: NaN, accuracy: 0 };
+    const total = (sum: Tensor | null, value: Tensor): Tensor =>
+      sum ? ops.add(sum, value) : value;
+    const [lossSum, correct] = noGrad(() => {
+      let loss: Tensor | null = null;
+      let right: Tensor | null = null;
+      for (let start = 0; start < n; start += batchSize) {
+        const size = Math.min(batchSize, n - start);
+        const xb = ops.narrow(x, 0, start, size).to(device);
+        const yb = ops.narrow(y, 0, start, size).to(device);
+        const prediction = model.forward(xb);
+        loss = total(loss, ops.mul(lossFn(prediction, yb), size));
+        right = total(right, correctCount(prediction, yb));
+      }
+      return [loss!, right!];
+    });
+    return { loss: (await lossSum.itemAsync()) / n, accuracy: (await correct.itemAsync()) / n };
   } finally {
     model.train(wasTraining);
   }

@@ -35,8 +35,16 @@ function classes(prediction: Tensor, target: Tensor, threshold: number): [Tensor
  */
 export function accuracy(prediction: Tensor, target: Tensor, { threshold = 0.5 } = {}): number {
   return noGrad(() => {
+    const n = prediction.shape[0]!;
+    return n === 0 ? 0 : correctCount(prediction, target, threshold).item() / n;
+  });
+}
+
+/** How many predictions are right, as a 0-d int32 tensor on the predictions' device. */
+export function correctCount(prediction: Tensor, target: Tensor, threshold = 0.5): Tensor {
+  return noGrad(() => {
     const [p, t] = classes(prediction, target, threshold);
-    return p.size === 0 ? 0 : ops.sum(ops.eq(p, t)).item() / p.size;
+    return ops.sum(ops.eq(p, t));
   });
 }
 

@@ -12,6 +12,7 @@ export async function webgpuSkipReason(): Promise<string | null> {
     await nb.startDevice('webgpu');
     return null;
   } catch (error) {
-    return `needs a WebGPU adapter (Debian mesa-vulkan-drivers from bookworm-backports, and the webgpu package): ${(error as Error).message.split('\n')[0]}`;
+    // The message names what to install (the webgpu package, or a driver such as Mesa's).
+    return (error as Error).message.split('\n')[0]!;
   }
 }
