@@ -55,6 +55,42 @@ const SMOKE = `<!doctype html>
   document.getElementById('result').textContent = JSON.stringify(out);
 </script>`;
 
+/** The WebGPU device in a page (navigator.gpu): results and a few training steps against the CPU. */
+const WEBGPU_SMOKE = `<!doctype html>
+<meta charset="utf-8">
+<link rel="icon" href="data:,">
+<pre id="result">pending</pre>
+<script type="module">
+  import * as nb from './nabla.js';
+  const out = {};
+  try {
+    await nb.startDevice('webgpu');
+    nb.manualSeed(3);
+    const a = nb.randn([70, 50]);
+    const b = nb.randn([50, 30]);
+    const onGpu = await a.to('webgpu').matmul(b.to('webgpu')).relu().sum(1).data();
+    const onCpu = a.matmul(b).relu().sum(1).dataSync();
+    out.matmulError = Math.max(...onCpu.map((v, i) => Math.abs(v - onGpu[i])));
+    const train = async (device) => {
+      nb.manualSeed(4);
+      const data = nb.datasets.xor({ n: 64, seed: 5 });
+      const model = new nb.nn.Sequential(new nb.nn.Linear(2, 16), new nb.nn.Tanh(), new nb.nn.Linear(16, 2)).to(device);
+      const opt = new nb.optim.Adam(model.parameters(), { lr: 0.05 });
+      const [x, y] = [data.x.to(device), data.y.to(device)];
+      let loss;
+      for (let i = 0; i < 10; i++) {
+        loss = nb.nn.functional.crossEntropy(model.forward(x), y);
+        opt.zeroGrad(); loss.backward(); opt.step();
+      }
+      return loss.itemAsync();
+    };
+    out.losses = [await train('cpu'), await train('webgpu')];
+  } catch (error) {
+    out.error = String((error && error.stack) || error);
+  }
+  document.getElementById('result').textContent = JSON.stringify(out);
+</script>`;
+
 /** Chromium as the probe and the playground test it: system browser, no download, no sandbox. */
 const LAUNCH = {
   executablePath: CHROMIUM,
@@ -93,6 +129,7 @@ describe('in headless Chromium', { skip, timeout: 180_000 }, () => {
   before(async () => {
     const dir = buildSite();
     writeFileSync(join(dir, 'smoke.html'), SMOKE);
+    writeFileSync(join(dir, 'webgpu.html'), WEBGPU_SMOKE);
     ({ server, url } = await serveSite(dir));
     browser = await puppeteer.launch(LAUNCH);
     mkdirSync(shots, { recursive: true });
@@ -116,6 +153,44 @@ describe('in headless Chromium', { skip, timeout: 180_000 }, () => {
     assert.equal(out['printed'], 'tensor([0, 1, 2], shape=[3], dtype=int32, device=cpu)');
     assert.equal(out['isolated'], true);
     assert.deepEqual(errors, []);
+  });
+
+  test('the webgpu device runs in a page (SwiftShader): products and training equal the cpu', async () => {
+    // WebGPU needs the GPU process the other tests switch off; SwiftShader renders without a GPU.
+    const gpuBrowser = await puppeteer.launch({
+      ...LAUNCH,
+      args: [
+        ...LAUNCH.args.filter((a) => a !== '--disable-gpu'),
+        '--enable-unsafe-webgpu',
+        '--enable-features=Vulkan',
+        '--use-vulkan=swiftshader',
+        '--use-angle=swiftshader',
+      ],
+    });
+    try {
+      const { page, errors } = await open(gpuBrowser, `${url}webgpu.html`);
+      await page.waitForFunction(
+        () => document.getElementById('result')!.textContent !== 'pending',
+        { timeout: 120_000 },
+      );
+      const out = JSON.parse(await page.$eval('#result', (e) => e.textContent!)) as Record<
+        string,
+        unknown
+      >;
+      assert.equal(out['error'], undefined, String(out['error']));
+      assert.ok(
+        (out['matmulError'] as number) < 1e-3,
+        `matmul error ${String(out['matmulError'])}`,
+      );
+      const [cpu, gpu] = out['losses'] as [number, number];
+      assert.ok(
+        Math.abs(cpu - gpu) < 1e-4 * Math.max(1, cpu),
+        `losses ${cpu} (cpu), ${gpu} (webgpu)`,
+      );
+      assert.deepEqual(errors, []);
+    } finally {
+      await gpuBrowser.close();
+    }
   });
 
   test("playground (a): the worked example's values and gradients in the right nodes", async () => {
