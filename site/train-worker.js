@@ -2,7 +2,8 @@
  * Page (b)'s trainer, in a Worker so the page stays responsive. Messages in: `{ type: 'setup',
  * config }`, then `{ type: 'train', steps }`. Out: after each batch of steps, the losses, the test
  * accuracy, the class-1 probability (or the class) over a grid of the plane, and the weights.
- * The same network trains eagerly, under nb.jit, or as a tf1 graph in a Session.
+ * The same network trains eagerly, under nb.jit, or as a tf1 graph in a Session, on the CPU or on
+ * the GPU (WebGPU); values are read with the asynchronous reads that work on both.
  */
 // Relative paths: import maps do not reach workers.
 import * as nb from './nabla.js';
@@ -51,7 +52,20 @@ function makeData({ dataset, noise, trainShare, seed }) {
     classes,
     extent: [lo, hi],
     grid: nb.tensor(grid, { shape: [GRID * GRID, 2] }),
+    // For the drawing: the points as nested arrays, read once.
+    points: {
+      train: [trainX.toArray(), trainY.toArray()],
+      test: [testX.toArray(), testY.toArray()],
+    },
   };
+}
+
+/** The data's tensors on `device` (the points for the drawing stay as they are). */
+function onDevice(data, device) {
+  const moved = { ...data };
+  for (const key of ['trainX', 'trainY', 'testX', 'testY', 'grid'])
+    moved[key] = data[key].to(device);
+  return moved;
 }
 
 /** loss(logits, labels): softmax cross-entropy, or MSE against one-hot rows. */
@@ -89,13 +103,15 @@ function eagerTrainer(config, data) {
   return {
     step: config.mode === 'jit' ? nb.jit(eager) : eager,
     predict: (x) => nb.noGrad(() => model.forward(x)),
-    lossOn: (x, y) => nb.noGrad(() => loss(model.forward(x), y)).item(),
+    lossOn: (x, y) => nb.noGrad(() => loss(model.forward(x), y)).itemAsync(),
     // [in][out], as the drawing reads them (nn.Linear keeps PyTorch's [out, in]).
     weights: () =>
-      model
-        .parameters()
-        .filter((p) => p.ndim === 2)
-        .map((p) => p.T.toArray()),
+      Promise.all(
+        model
+          .parameters()
+          .filter((p) => p.ndim === 2)
+          .map((p) => p.T.array()),
+      ),
   };
 }
 
@@ -137,14 +153,18 @@ function graphTrainer(config, data) {
   return {
     step: (x, y) => sess.run([trainOp, loss], feeds(x, y))[1],
     predict: (x) => sess.run(h, feeds(x)),
-    lossOn: (x, y) => sess.run(loss, feeds(x, y)).item(),
-    weights: () => weights.map((w) => sess.valueOf(w).toArray()),
+    lossOn: (x, y) => sess.run(loss, feeds(x, y)).itemAsync(),
+    weights: () => Promise.all(weights.map((w) => sess.valueOf(w).array())),
   };
 }
 
-function setup(config) {
+async function setup(config) {
+  // The data is made (and drawn) on the CPU; the model, the graph and their inputs live on `device`.
+  await nb.startDevice(config.device);
+  await nb.useDevice('cpu');
   nb.manualSeed(config.seed);
-  const data = makeData(config);
+  const data = onDevice(makeData(config), config.device);
+  await nb.useDevice(config.device);
   const trainer = config.mode === 'tf1' ? graphTrainer(config, data) : eagerTrainer(config, data);
   const loader = new nb.data.DataLoader(new nb.data.TensorDataset(data.trainX, data.trainY), {
     batchSize: config.batchSize,
@@ -152,39 +172,33 @@ function setup(config) {
     seed: config.seed,
   });
   run = { config, data, trainer, loader, batches: loader[Symbol.iterator](), step: 0 };
-  report();
+  await report();
 }
 
-function report() {
+async function report() {
   const { data, trainer, step } = run;
   const scores = trainer.predict(data.grid);
-  const probabilities = scores.softmax(1);
   const grid =
     data.classes === 2
-      ? probabilities.narrow(1, 1, 1).contiguous().dataSync()
-      : scores.argmax(1).dataSync();
-  const testAccuracy = nb.noGrad(() =>
-    nb.metrics.accuracy(trainer.predict(data.testX), data.testY),
-  );
+      ? await scores.softmax(1).narrow(1, 1, 1).data()
+      : await scores.argmax(1).data();
+  const correct = nb.noGrad(() => trainer.predict(data.testX).argmax(1).eq(data.testY).sum());
   postMessage({
     type: 'progress',
     step,
-    trainLoss: trainer.lossOn(data.trainX, data.trainY),
-    testLoss: trainer.lossOn(data.testX, data.testY),
-    testAccuracy,
+    trainLoss: await trainer.lossOn(data.trainX, data.trainY),
+    testLoss: await trainer.lossOn(data.testX, data.testY),
+    testAccuracy: (await correct.itemAsync()) / data.testY.size,
     grid: Float32Array.from(grid),
     gridSize: GRID,
     classes: data.classes,
-    weights: trainer.weights(),
-    points: {
-      train: [data.trainX.toArray(), data.trainY.toArray()],
-      test: [data.testX.toArray(), data.testY.toArray()],
-    },
+    weights: await trainer.weights(),
+    points: data.points,
     extent: data.extent,
   });
 }
 
-function train(steps) {
+async function train(steps) {
   for (let i = 0; i < steps; i++) {
     let batch = run.batches.next();
     if (batch.done) {
@@ -192,7 +206,7 @@ function train(steps) {
       batch = run.batches.next();
     }
     const [x, y] = batch.value;
-    const loss = run.trainer.step(x, y).item();
+    const loss = await run.trainer.step(x, y).itemAsync();
     run.step++;
     if (!Number.isFinite(loss)) {
       postMessage({
@@ -202,14 +216,18 @@ function train(steps) {
       return;
     }
   }
-  report();
+  await report();
 }
 
+/** Messages are handled one after another: a setup that waits for the GPU finishes first. */
+let queue = Promise.resolve();
 onmessage = ({ data: message }) => {
-  try {
-    if (message.type === 'setup') setup(message.config);
-    else if (message.type === 'train') train(message.steps);
-  } catch (error) {
-    postMessage({ type: 'error', message: String(error?.message ?? error) });
-  }
+  queue = queue.then(async () => {
+    try {
+      if (message.type === 'setup') await setup(message.config);
+      else if (message.type === 'train' && run) await train(message.steps);
+    } catch (error) {
+      postMessage({ type: 'error', message: String(error?.message ?? error) });
+    }
+  });
 };

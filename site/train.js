@@ -37,6 +37,7 @@ function config() {
     lr: number('lr'),
     batchSize: Math.max(1, Math.round(number('batchSize'))),
     mode: $('mode').value,
+    device: $('device').value,
     seed: 1,
   };
 }
@@ -54,6 +55,9 @@ function showCode(c) {
     '  opt.zeroGrad(); loss.backward(); opt.step();',
     `  return loss;\n}${c.mode === 'jit' ? ')' : ''};`,
     `for (const [x, y] of new nb.data.DataLoader(train, { batchSize: ${c.batchSize}, shuffle: true })) step(x, y);`,
+    c.device === 'webgpu'
+      ? "// device webgpu: await nb.useDevice('webgpu') first; losses are read with await loss.itemAsync()"
+      : '',
     c.mode === 'tf1'
       ? '// mode tf1: the same network built with nabla/tf1 and run by a Session'
       : '',
@@ -207,7 +211,9 @@ $('stepOnce').addEventListener('click', () => worker?.postMessage({ type: 'train
 $('reset').addEventListener('click', reset);
 for (const control of $('controls').querySelectorAll('input, select'))
   control.addEventListener('change', reset);
+const hasWebGpu = 'gpu' in navigator;
+if (!hasWebGpu) $('device').querySelector('option[value="webgpu"]').disabled = true;
 $('footer').textContent =
-  `Runs on: cpu — WebAssembly in a Worker, threads=1 (cross-origin isolated: ${globalThis.crossOriginIsolated ? 'yes' : 'no'}). webgpu: not yet.`;
+  `Runs on: cpu — WebAssembly in a Worker, threads=1 (cross-origin isolated: ${globalThis.crossOriginIsolated ? 'yes' : 'no'}); webgpu: ${hasWebGpu ? 'available in this browser' : 'not in this browser'}.`;
 reset();
 if (location.hash === '#run') start();

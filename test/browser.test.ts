@@ -107,6 +107,20 @@ const LAUNCH = {
   ],
 };
 
+/** Chromium with WebGPU on SwiftShader: it needs the GPU process the other tests switch off. */
+function launchWithWebGpu(): Promise<Browser> {
+  return puppeteer.launch({
+    ...LAUNCH,
+    args: [
+      ...LAUNCH.args.filter((a) => a !== '--disable-gpu'),
+      '--enable-unsafe-webgpu',
+      '--enable-features=Vulkan',
+      '--use-vulkan=swiftshader',
+      '--use-angle=swiftshader',
+    ],
+  });
+}
+
 /** Opens `url` in a new page, recording console errors and uncaught exceptions. */
 async function open(browser: Browser, url: string): Promise<{ page: Page; errors: string[] }> {
   const page = await browser.newPage();
@@ -156,17 +170,7 @@ describe('in headless Chromium', { skip, timeout: 180_000 }, () => {
   });
 
   test('the webgpu device runs in a page (SwiftShader): products and training equal the cpu', async () => {
-    // WebGPU needs the GPU process the other tests switch off; SwiftShader renders without a GPU.
-    const gpuBrowser = await puppeteer.launch({
-      ...LAUNCH,
-      args: [
-        ...LAUNCH.args.filter((a) => a !== '--disable-gpu'),
-        '--enable-unsafe-webgpu',
-        '--enable-features=Vulkan',
-        '--use-vulkan=swiftshader',
-        '--use-angle=swiftshader',
-      ],
-    });
+    const gpuBrowser = await launchWithWebGpu();
     try {
       const { page, errors } = await open(gpuBrowser, `${url}webgpu.html`);
       await page.waitForFunction(
@@ -264,6 +268,30 @@ describe('in headless Chromium', { skip, timeout: 180_000 }, () => {
       assert.deepEqual(errors, []);
     });
   }
+
+  test('playground (b): circles to >= 0.95 on the webgpu device (jit)', async () => {
+    const gpuBrowser = await launchWithWebGpu();
+    try {
+      const { page, errors } = await open(gpuBrowser, `${url}train.html`);
+      await page.select('#device', 'webgpu');
+      await page.click('#start');
+      await page.waitForFunction(
+        () =>
+          // SwiftShader is slow: 200 steps (the cpu tests take 600) reach the same accuracy.
+          Number(document.body.dataset['step']) >= 200 ||
+          document.getElementById('message')!.textContent !== '',
+        { timeout: 150_000 },
+      );
+      await page.click('#start'); // pause
+      assert.equal(await page.$eval('#message', (e) => e.textContent), '');
+      const accuracy = Number(await page.evaluate(() => document.body.dataset['accuracy']));
+      assert.ok(accuracy >= 0.95, `test accuracy ${accuracy}`);
+      assert.match(await page.$eval('#footer', (e) => e.textContent!), /webgpu: available/);
+      assert.deepEqual(errors, []);
+    } finally {
+      await gpuBrowser.close();
+    }
+  });
 
   test('playground (b): a learning rate too large is a message with a way back, not a frozen page', async () => {
     const { page, errors } = await open(browser, `${url}train.html`);
