@@ -211,7 +211,7 @@ $('stepOnce').addEventListener('click', () => worker?.postMessage({ type: 'train
 $('reset').addEventListener('click', reset);
 for (const control of $('controls').querySelectorAll('input, select'))
   control.addEventListener('change', reset);
-const hasWebGpu = 'gpu' in navigator;
+const hasWebGpu = 'gpu' in globalThis.navigator;
 if (!hasWebGpu) $('device').querySelector('option[value="webgpu"]').disabled = true;
 $('footer').textContent =
   `Runs on: cpu — WebAssembly in a Worker, threads=1 (cross-origin isolated: ${globalThis.crossOriginIsolated ? 'yes' : 'no'}); webgpu: ${hasWebGpu ? 'available in this browser' : 'not in this browser'}.`;
