@@ -2,6 +2,8 @@
  * Batched matrix products, tiled: a workgroup of 16×16 threads computes a 64×64 block of the output,
  * each thread a 4×4 register block, over 16-wide slices of K staged in workgroup memory. Both
  * operands are read through their strides, so Aᵀ·B, A·Bᵀ and broadcast batches need no copies.
+ * An operand whose rows are contiguous and aligned to 4 floats is read as vec4s (one per thread
+ * and tile), and such an output is written as vec4s.
  */
 import { sizeOf } from '../../core/shape.js';
 import type { GpuContext } from './context.js';
@@ -17,6 +19,35 @@ import {
 
 const TILE = 64;
 const SLICE = 16;
+
+// Loading the 64×16 slice of A and the 16×64 slice of B into workgroup memory: four elements per
+// thread through strides (zero past the edges), or one aligned vec4 along a contiguous row.
+const SCALAR_A = `for (var l = 0u; l < 4u; l++) {
+      let e = lid + l * 256u;
+      let m = e / ${SLICE}u; let ka = e % ${SLICE}u;
+      var va = CT(0);
+      if (row0 + m < M && k0 + ka < K) { va = CT(in0[ao + i32(row0 + m) * sam + i32(k0 + ka) * sak]); }
+      As[ka][m] = va;
+    }`;
+const SCALAR_B = `for (var l = 0u; l < 4u; l++) {
+      let e = lid + l * 256u;
+      let kb = e / ${TILE}u; let n = e % ${TILE}u;
+      var vb = CT(0);
+      if (k0 + kb < K && col0 + n < N) { vb = CT(in1[bo + i32(k0 + kb) * sbk + i32(col0 + n) * sbn]); }
+      Bs[kb][n] = vb;
+    }`;
+const VEC4_A = `{
+      let m = lid / 4u; let ka = (lid % 4u) * 4u;
+      var va = vec4<f32>(0.0);
+      if (row0 + m < M && k0 + ka < K) { va = in0[(ao + i32(row0 + m) * sam + i32(k0 + ka)) / 4]; }
+      As[ka][m] = va.x; As[ka + 1u][m] = va.y; As[ka + 2u][m] = va.z; As[ka + 3u][m] = va.w;
+    }`;
+const VEC4_B = `{
+      let kb = lid / 16u; let n = (lid % 16u) * 4u;
+      var vb = vec4<f32>(0.0);
+      if (k0 + kb < K && col0 + n < N) { vb = in1[(bo + i32(k0 + kb) * sbk + i32(col0 + n)) / 4]; }
+      Bs[kb][n] = vb.x; Bs[kb][n + 1u] = vb.y; Bs[kb][n + 2u] = vb.z; Bs[kb][n + 3u] = vb.w;
+    }`;
 
 export function matmulKernel(context: GpuContext) {
   return (out: View, [a, b]: readonly View[]): void => {
@@ -41,7 +72,16 @@ export function matmulKernel(context: GpuContext) {
     const aBatchAt = params.push(...batchStrides(a!));
     const bBatchAt = params.push(...batchStrides(b!));
     const ct = computeType([out.dtype, a!.dtype, b!.dtype]);
-    const source = `${header('MatMul', params.length, out.dtype, [a!.dtype, b!.dtype])}
+    const float = ct === 'f32' && [out, a!, b!].every((x) => x.dtype === 'float32');
+    const aligned = (...values: number[]): boolean => values.every((v) => v % 4 === 0);
+    const aStrides = a!.strides.slice(0, -2);
+    const bStrides = b!.strides.slice(0, -2);
+    const aVec =
+      float && a!.strides.at(-1) === 1 && aligned(K, a!.offset, a!.strides.at(-2)!, ...aStrides);
+    const bVec =
+      float && b!.strides.at(-1) === 1 && aligned(N, b!.offset, b!.strides.at(-2)!, ...bStrides);
+    const outVec = float && aligned(N, out.offset);
+    const source = `${header('MatMul', params.length, out.dtype, [a!.dtype, b!.dtype], [outVec, aVec, bVec])}
 var<workgroup> As: array<array<${ct}, ${TILE}>, ${SLICE}>;
 var<workgroup> Bs: array<array<${ct}, ${TILE}>, ${SLICE}>;
 @compute @workgroup_size(16, 16)
@@ -57,17 +97,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) tid: ve
   let col0 = wid.x * ${TILE}u;
   var acc: array<array<${ct}, 4>, 4>;
   for (var k0 = 0u; k0 < K; k0 += ${SLICE}u) {
-    for (var l = 0u; l < 4u; l++) {
-      let e = lid + l * 256u;
-      let m = e / ${SLICE}u; let ka = e % ${SLICE}u;
-      var va = ${ct}(0);
-      if (row0 + m < M && k0 + ka < K) { va = ${ct}(in0[ao + i32(row0 + m) * sam + i32(k0 + ka) * sak]); }
-      As[ka][m] = va;
-      let kb = e / ${TILE}u; let n = e % ${TILE}u;
-      var vb = ${ct}(0);
-      if (k0 + kb < K && col0 + n < N) { vb = ${ct}(in1[bo + i32(k0 + kb) * sbk + i32(col0 + n) * sbn]); }
-      Bs[kb][n] = vb;
-    }
+    ${aVec ? VEC4_A : SCALAR_A.replaceAll('CT', ct)}
+    ${bVec ? VEC4_B : SCALAR_B.replaceAll('CT', ct)}
     workgroupBarrier();
     for (var k = 0u; k < ${SLICE}u; k++) {
       var ar: array<${ct}, 4>;
@@ -82,9 +113,14 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) tid: ve
   let base = S(9u) + i32(wid.z * M * N);
   for (var i = 0u; i < 4u; i++) {
     let r = row0 + tid.y * 4u + i;
-    for (var j = 0u; j < 4u; j++) {
+    ${
+      outVec
+        ? `let c = col0 + tid.x * 4u;
+    if (r < M && c < N) { out[(base + i32(r * N + c)) / 4] = vec4<f32>(acc[i][0], acc[i][1], acc[i][2], acc[i][3]); }`
+        : `for (var j = 0u; j < 4u; j++) {
       let c = col0 + tid.x * 4u + j;
       if (r < M && c < N) { out[base + i32(r * N + c)] = ${store(out.dtype, 'acc[i][j]', ct)}; }
+    }`
     }
   }
 }`;

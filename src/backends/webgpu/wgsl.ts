@@ -78,14 +78,18 @@ export function header(
   paramWords: number,
   out: DType,
   inputs: readonly DType[],
+  /** Buffers read or written four elements at a time (index 0 is the output, k + 1 input k). */
+  vec4: readonly boolean[] = [],
 ): string {
   const vec4s = Math.max(1, Math.ceil(paramWords / 4));
+  const element = (dtype: DType, k: number): string =>
+    vec4[k] ? `vec4<${storageType(op, dtype)}>` : storageType(op, dtype);
   return [
     `@group(0) @binding(0) var<uniform> p: array<vec4<u32>, ${vec4s}>;`,
-    `@group(0) @binding(1) var<storage, read_write> out: array<${storageType(op, out)}>;`,
+    `@group(0) @binding(1) var<storage, read_write> out: array<${element(out, 0)}>;`,
     ...inputs.map(
       (dtype, k) =>
-        `@group(0) @binding(${k + 2}) var<storage, read> in${k}: array<${storageType(op, dtype)}>;`,
+        `@group(0) @binding(${k + 2}) var<storage, read> in${k}: array<${element(dtype, k + 1)}>;`,
     ),
     'fn P(i: u32) -> u32 { return p[i >> 2u][i & 3u]; }',
     'fn S(i: u32) -> i32 { return bitcast<i32>(P(i)); }',
