@@ -81,6 +81,19 @@ describe('webgpu equals cpu', { skip: skip ?? false }, () => {
       (x, y) => x!.matmul(y!),
       1e-4,
     );
+    // Rows contiguous and 4-aligned: vec4 loads and stores; then a view offset by one: scalar.
+    await sameOnBoth(
+      'aligned, vec4',
+      [nb.randn([2, 128, 64]), nb.randn([64, 96])],
+      (x, y) => x!.matmul(y!),
+      1e-4,
+    );
+    await sameOnBoth(
+      'offset view',
+      [nb.randn([130, 65]), nb.randn([64, 96])],
+      (x, y) => x!.narrow(1, 1, 64).matmul(y!),
+      1e-4,
+    );
     await sameOnBoth('int32', [nb.randint(-5, 5, [17, 33]), nb.randint(-5, 5, [33, 65])], (x, y) =>
       x!.matmul(y!),
     );
