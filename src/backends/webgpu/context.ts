@@ -16,6 +16,7 @@ const MAP_MODE_READ = 0x1;
 const MAX_PENDING_DISPATCHES = 128;
 /** Uniform buffers of kernel parameters kept for reuse (a training step repeats its shapes). */
 const MAX_CACHED_PARAMS = 4096;
+const MAX_CACHED_BIND_GROUPS = 4096;
 
 export interface Dispatch {
   /** For errors: the op the kernel computes. */
@@ -35,6 +36,11 @@ export class GpuContext {
     { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout }
   >();
   private readonly paramBuffers = new Map<string, GPUBuffer>();
+  private readonly bindGroups = new Map<string, GPUBindGroup>();
+  /** The bind-group keys each buffer appears in (forgotten when it is destroyed). */
+  private readonly bindGroupsOf = new WeakMap<GPUBuffer, Set<string>>();
+  private readonly bufferIds = new WeakMap<GPUBuffer, number>();
+  private nextBufferId = 0;
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private pending = 0;
@@ -92,13 +98,7 @@ export class GpuContext {
     this.check();
     this.recording = op;
     const pipeline = this.pipeline(op, source, buffers.length);
-    const bindGroup = this.device.createBindGroup({
-      layout: this.layout(buffers.length).group,
-      entries: [
-        { binding: 0, resource: { buffer: this.paramBuffer(params) } },
-        ...buffers.map((buffer, i) => ({ binding: i + 1, resource: { buffer } })),
-      ],
-    });
+    const bindGroup = this.bindGroup(this.paramBuffer(params), buffers);
     this.encoder ??= this.device.createCommandEncoder();
     this.pass ??= this.encoder.beginComputePass();
     this.pass.setPipeline(pipeline);
@@ -148,6 +148,47 @@ export class GpuContext {
     this.pass = null;
   }
 
+  /**
+   * The bind group of a parameter block and storage buffers, made once per distinct set: a replayed
+   * step (and a training loop whose pool hands back the same buffers) binds the same ones again.
+   */
+  private bindGroup(params: GPUBuffer, buffers: readonly GPUBuffer[]): GPUBindGroup {
+    const all = [params, ...buffers];
+    const key = all.map((b) => this.idOf(b)).join(',');
+    let group = this.bindGroups.get(key);
+    if (group) {
+      this.bindGroups.delete(key); // most recently used last
+    } else {
+      group = this.device.createBindGroup({
+        layout: this.layout(buffers.length).group,
+        entries: all.map((buffer, binding) => ({ binding, resource: { buffer } })),
+      });
+      for (const b of all) {
+        let keys = this.bindGroupsOf.get(b);
+        if (!keys) this.bindGroupsOf.set(b, (keys = new Set()));
+        keys.add(key);
+      }
+      if (this.bindGroups.size >= MAX_CACHED_BIND_GROUPS)
+        this.bindGroups.delete(this.bindGroups.keys().next().value!);
+    }
+    this.bindGroups.set(key, group);
+    return group;
+  }
+
+  private idOf(buffer: GPUBuffer): number {
+    let id = this.bufferIds.get(buffer);
+    if (id === undefined) this.bufferIds.set(buffer, (id = this.nextBufferId++));
+    return id;
+  }
+
+  /** Destroys a buffer once recorded work is submitted, and forgets the bind groups that use it. */
+  destroy(buffer: GPUBuffer): void {
+    this.submit();
+    for (const key of this.bindGroupsOf.get(buffer) ?? []) this.bindGroups.delete(key);
+    this.bindGroupsOf.delete(buffer);
+    buffer.destroy();
+  }
+
   /** The uniform buffer of `params`, made once per distinct contents. */
   private paramBuffer(params: Uint32Array): GPUBuffer {
     const key = params.join(',');
@@ -163,9 +204,7 @@ export class GpuContext {
       if (this.paramBuffers.size >= MAX_CACHED_PARAMS) {
         const [oldest, old] = this.paramBuffers.entries().next().value!;
         this.paramBuffers.delete(oldest);
-        // Recorded dispatches may still use it: destroy it only once they are submitted.
-        this.submit();
-        old.destroy();
+        this.destroy(old);
       }
     }
     this.paramBuffers.set(key, buffer);

@@ -115,9 +115,7 @@ export class GpuPool {
     this.live.bytes -= gpu.size;
     const bytes = gpu.size;
     if (bytes !== bucketBytes(bytes) || this.pooled.bytes + bytes > MAX_POOLED_BYTES) {
-      // Work already submitted with it still runs (destroy waits for it); recorded work must go first.
-      this.context.submit();
-      gpu.destroy();
+      this.context.destroy(gpu);
       return;
     }
     let list = this.free.get(bytes);
