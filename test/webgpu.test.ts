@@ -256,6 +256,30 @@ describe('webgpu equals cpu', { skip: skip ?? false }, () => {
     }
   });
 
+  test('graph fusion makes a bias and activation the epilogue of their matmul', async () => {
+    const run = async (device: nb.Device): Promise<{ value: nb.Tensor; labels: string[] }> => {
+      await nb.useDevice(device); // placeholders live on the default device
+      const g = new tf1.Graph();
+      const x = tf1.placeholder('float32', [null, 70], 'x', g);
+      await nb.useDevice('cpu');
+      nb.manualSeed(9);
+      const w = nb.randn([70, 33]).to(device);
+      const b = nb.randn([33]).to(device);
+      const out = tf1.sigmoid(tf1.add(tf1.matmul(x, w), b)).mul(2);
+      const sess = new tf1.Session(g);
+      // A CPU feed goes to the placeholder's device.
+      const value = sess.run(out, new Map([[x, nb.randn([45, 70])]]));
+      assert.equal(value.device, device);
+      const plans = (sess as unknown as { plans: Map<string, { steps: { label: string }[] }> })
+        .plans;
+      return { value, labels: [...plans.values()].at(-1)!.steps.map((s) => s.label) };
+    };
+    const [cpu, gpu] = [await run('cpu'), await run('webgpu')];
+    assert.deepEqual(gpu.labels, ['Fused(MatMul, Add, Sigmoid, Mul)']);
+    assert.deepEqual(cpu.labels, ['MatMul', 'Fused(Add, Sigmoid, Mul)']);
+    assertNear(await gpu.value.data(), cpu.value.dataSync(), 'fused product', 1e-5);
+  });
+
   test('live buffers stay flat over 1,000 steps of a for-await DataLoader loop that disposes nothing', async () => {
     nb.manualSeed(8);
     const data = new nb.data.TensorDataset(

@@ -40,6 +40,16 @@ export interface Backend<Buffer = unknown> {
     expr: FusedExpr,
     arity: number,
   ): ((out: ArrayView<Buffer>, inputs: readonly ArrayView<Buffer>[]) => void) | null;
+  /**
+   * One kernel computing a matrix product and `expr` on it before storing (a bias, an activation):
+   * `expr`'s input `product` is a·b; the kernel's inputs are a, b, then `expr`'s other inputs.
+   * Null or absent where the backend has no such kernel.
+   */
+  fuseMatmul?(
+    expr: FusedExpr,
+    arity: number,
+    product: number,
+  ): ((out: ArrayView<Buffer>, inputs: readonly ArrayView<Buffer>[]) => void) | null;
 }
 
 export type AnyView = ArrayView<unknown>;

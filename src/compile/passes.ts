@@ -83,10 +83,21 @@ export function fuseElementwise(plan: Plan): Plan {
       ? p
       : undefined;
   };
+  // A matrix product read only by a fusible chain of its shape: the chain may become its epilogue.
+  const loneProduct = (t: Tensor, into: Tensor): Step | undefined => {
+    const p = producer.get(t);
+    const sameShape = shapesEqual(t.shape, into.shape);
+    return p?.node?.op.name === 'MatMul' && sameShape && readers.get(t) === 1 && !plan.keep.has(t)
+      ? p
+      : undefined;
+  };
   const steps: Step[] = [];
   for (const step of [...plan.steps].reverse()) {
     if (absorbed.has(step)) continue;
-    if (!fusible(step) || !step.inputs.some((t) => absorbable(t, step.output))) {
+    const backend = step.output.backend;
+    const withProduct =
+      backend.fuseMatmul !== undefined && step.inputs.some((t) => loneProduct(t, step.output));
+    if (!fusible(step) || (!withProduct && !step.inputs.some((t) => absorbable(t, step.output)))) {
       steps.push(step);
       continue;
     }
@@ -113,19 +124,65 @@ export function fuseElementwise(plan: Plan): Plan {
       return expr;
     };
     const expr = build(step);
-    const backend = step.output.backend;
-    const kernel = backend.fuse?.(expr, inputs.length);
-    if (!kernel) {
+    const fused =
+      fuseWithProduct(step, expr, inputs, labels) ?? fuseAlone(step, expr, inputs, labels);
+    if (!fused) {
       // The backend cannot fuse these ops: keep the original steps.
       for (const s of local.keys()) absorbed.delete(s);
       steps.push(step);
       continue;
     }
+    steps.push(fused);
+  }
+
+  /** The chain as the epilogue of the product it reads, in one kernel; null if it reads none. */
+  function fuseWithProduct(
+    step: Step,
+    expr: FusedExpr,
+    inputs: readonly Tensor[],
+    labels: readonly string[],
+  ): Step | null {
+    const product = inputs.findIndex((t) => loneProduct(t, step.output));
+    const matmul = product >= 0 ? producer.get(inputs[product]!)! : null;
+    const kernel = matmul && step.output.backend.fuseMatmul?.(expr, inputs.length, product);
+    if (!matmul || !kernel) return null;
+    absorbed.add(matmul);
+    const others = inputs.filter((_, k) => k !== product);
     const dtype = step.output.dtype;
-    steps.push({
+    return {
+      inputs: [...matmul.inputs, ...others],
+      output: step.output,
+      label: `Fused(MatMul, ${[...labels].reverse().join(', ')})`,
+      run: ([a, b, ...rest]) => {
+        const batch = broadcastShapes('Fused', [a!.shape.slice(0, -2), b!.shape.slice(0, -2)]);
+        const shape = broadcastShapes('Fused', [
+          [...batch, a!.shape.at(-2)!, b!.shape.at(-1)!],
+          ...rest.map((v) => v.shape),
+        ]);
+        const out = Tensor.empty(shape, dtype, step.output.backend);
+        kernel(out, [a!, b!, ...rest]);
+        return out;
+      },
+      fill: kernel,
+    };
+  }
+
+  /** The chain as one elementwise kernel, or null where the backend cannot fuse its ops. */
+  function fuseAlone(
+    step: Step,
+    expr: FusedExpr,
+    inputs: readonly Tensor[],
+    labels: readonly string[],
+  ): Step | null {
+    if (labels.length === 1) return null; // nothing was absorbed: the step stays as it is
+    const backend = step.output.backend;
+    const kernel = backend.fuse?.(expr, inputs.length);
+    if (!kernel) return null;
+    const dtype = step.output.dtype;
+    return {
       inputs,
       output: step.output,
-      label: `Fused(${labels.reverse().join(', ')})`,
+      label: `Fused(${[...labels].reverse().join(', ')})`,
       run: (values) => {
         const shape = broadcastShapes(
           'Fused',
@@ -137,7 +194,7 @@ export function fuseElementwise(plan: Plan): Plan {
       },
       fill: kernel,
       elementwise: true,
-    });
+    };
   }
   return { ...plan, steps: steps.reverse() };
 }

@@ -59,10 +59,10 @@ function feedTensor(raw: TensorData, placeholder: Tensor): Tensor {
     const unknown = placeholder.shape.filter((d) => d < 0).length;
     if (unknown <= 1 && known > 0 && raw.length % known === 0) {
       const shape = placeholder.shape.map((d) => (d < 0 ? raw.length / known : d));
-      return tensor(raw, { shape, dtype: placeholder.dtype });
+      return tensor(raw, { shape, dtype: placeholder.dtype, device: placeholder.device });
     }
   }
-  return tensor(raw, { dtype: placeholder.dtype });
+  return tensor(raw, { dtype: placeholder.dtype, device: placeholder.device });
 }
 
 /** Small numeric ids for tensors, to key cached plans cheaply. */
@@ -195,10 +195,19 @@ export class Session {
       const leaf = placeholder instanceof Tensor ? this.graph.leaves.get(placeholder) : undefined;
       if (!leaf || leaf.kind !== 'placeholder')
         throw opError('Session.run', "feeds must be keyed by placeholders of this session's graph");
-      const value = raw instanceof Tensor ? raw : feedTensor(raw as TensorData, placeholder);
+      let value = raw instanceof Tensor ? raw : feedTensor(raw as TensorData, placeholder);
       if (value.isSymbolic)
         throw opError('Session.run', `the feed for '${leaf.name}' is symbolic: feed values`);
       const where = `placeholder '${leaf.name}' (${placeholder.dtype} ${displayShape(placeholder.shape)})`;
+      if (value.device !== placeholder.device) {
+        // Host values go to the placeholder's device, as TF1 feeds do; GPU values are not read back.
+        if (value.device !== 'cpu')
+          throw opError(
+            'Session.run',
+            `${where} is on ${placeholder.device} and was fed a ${value.device} tensor: build the graph after await nb.useDevice('${value.device}')`,
+          );
+        value = value.to(placeholder.device);
+      }
       if (value.dtype !== placeholder.dtype)
         throw opError('Session.run', `${where} was fed ${value.dtype} values`);
       const fits =

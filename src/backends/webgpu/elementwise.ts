@@ -110,7 +110,7 @@ export function elementwiseKernel(
       out.dtype,
       reads.map((x) => x.dtype),
     )}
-${ct === 'f32' ? FLOAT_HELPERS + POW : FLOAT_HELPERS}
+${helpersFor(ct)}
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = (${FLAT_WORKGROUP}) * 256u + lid;
@@ -133,21 +133,39 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw: vec3u, @
 
 /** Statements computing `expr` at offsets o0, o1, ... and storing it at out[o]. */
 function body(expr: FusedExpr, inputs: readonly View[], out: DType, ct: ComputeType): string {
-  const lines = inputs.map((_, k) => `let x${k} = ${ct}(in${k}[o${k}]);`);
+  const loads = inputs.map((_, k) => `${ct}(in${k}[o${k}])`);
+  const { lines, value } = expressionCode(expr, loads, ct);
+  return [...lines, `out[o] = ${store(out, value, ct)};`].join('\n  ');
+}
+
+/**
+ * WGSL statements computing `expr` with input k read by the expression `loads[k]`, one `let` per
+ * op (a value used twice is computed once); `value` names the result.
+ */
+export function expressionCode(
+  expr: FusedExpr,
+  loads: readonly string[],
+  ct: ComputeType,
+  prefix = '',
+): { lines: string[]; value: string } {
+  const lines = loads.map((load, k) => `let ${prefix}x${k} = ${load};`);
   const names = new Map<FusedExpr, string>();
   const emit = (e: FusedExpr): string => {
-    if ('input' in e) return `x${e.input}`;
+    if ('input' in e) return `${prefix}x${e.input}`;
     const known = names.get(e);
     if (known) return known;
     const args = e.args.map(emit);
-    const name = `v${names.size}`;
+    const name = `${prefix}v${names.size}`;
     lines.push(`let ${name} = ${ct}(${TEMPLATES[e.op as keyof typeof TEMPLATES](args, ct)});`);
     names.set(e, name);
     return name;
   };
-  lines.push(`out[o] = ${store(out, emit(expr), ct)};`);
-  return lines.join('\n  ');
+  return { lines, value: emit(expr) };
 }
+
+/** The helper functions a kernel of compute type `ct` may call. */
+export const helpersFor = (ct: ComputeType): string =>
+  ct === 'f32' ? FLOAT_HELPERS + POW : FLOAT_HELPERS;
 
 /** Whether every op of a fused chain has a template. */
 export function hasTemplates(expr: FusedExpr): boolean {

@@ -164,6 +164,7 @@ export async function createWebGpuBackend(): Promise<WebGpuBackend> {
     Object.entries(table).map(([name, kernel]) => [name, readingHostScalars(kernel as AnyKernel)]),
   ) as unknown as KernelTable<GpuBuffer>;
   const fused = new Map<string, ElementwiseRun>();
+  const fusedProducts = new Map<string, ElementwiseRun>();
   return {
     device: 'webgpu',
     context,
@@ -182,6 +183,17 @@ export async function createWebGpuBackend(): Promise<WebGpuBackend> {
       let kernel = fused.get(key);
       if (!kernel)
         fused.set(key, (kernel = readingHostScalars(elementwiseKernel(context, 'Fused', expr))));
+      return kernel;
+    },
+    fuseMatmul: (expr, arity, product) => {
+      if (arity + 1 > maxInputs || !hasTemplates(expr)) return null;
+      const key = `${product}:${JSON.stringify(expr)}`;
+      let kernel = fusedProducts.get(key);
+      if (!kernel)
+        fusedProducts.set(
+          key,
+          (kernel = readingHostScalars(matmulKernel(context, { expr, product }))),
+        );
       return kernel;
     },
     kernels,

@@ -6,7 +6,9 @@
  * and tile), and such an output is written as vec4s.
  */
 import { sizeOf } from '../../core/shape.js';
+import type { FusedExpr } from '../backend.js';
 import type { GpuContext } from './context.js';
+import { expressionCode, helpersFor } from './elementwise.js';
 import {
   broadcastStrides,
   computeType,
@@ -14,6 +16,7 @@ import {
   offsetsFrom,
   Params,
   store,
+  type ComputeType,
   type View,
 } from './wgsl.js';
 
@@ -49,8 +52,17 @@ const VEC4_B = `{
       Bs[kb][n] = vb.x; Bs[kb][n + 1u] = vb.y; Bs[kb][n + 2u] = vb.z; Bs[kb][n + 3u] = vb.w;
     }`;
 
-export function matmulKernel(context: GpuContext) {
-  return (out: View, [a, b]: readonly View[]): void => {
+/**
+ * An elementwise chain applied to the product before it is stored (a bias, an activation): `expr`
+ * over inputs where input `product` is a·b and the others are the kernel's inputs after a and b.
+ */
+export interface Epilogue {
+  readonly expr: FusedExpr;
+  readonly product: number;
+}
+
+export function matmulKernel(context: GpuContext, epilogue?: Epilogue) {
+  return (out: View, [a, b, ...extras]: readonly View[]): void => {
     if (sizeOf(out.shape) === 0) return;
     const rank = out.shape.length;
     const [M, N] = [out.shape[rank - 2]!, out.shape[rank - 1]!];
@@ -71,7 +83,17 @@ export function matmulKernel(context: GpuContext) {
     const batchShapeAt = params.push(...batchShape);
     const aBatchAt = params.push(...batchStrides(a!));
     const bBatchAt = params.push(...batchStrides(b!));
-    const ct = computeType([out.dtype, a!.dtype, b!.dtype]);
+    // The epilogue's other inputs, read at the output's coordinates (broadcast).
+    const extraAt = extras.map((x) => {
+      const strides = broadcastStrides(x, out.shape);
+      return {
+        offsetAt: params.push(x.offset),
+        batchAt: params.push(...strides.slice(0, -2)),
+        rowAt: params.push(strides.at(-2)!),
+        colAt: params.push(strides.at(-1)!),
+      };
+    });
+    const ct = computeType([out.dtype, a!.dtype, b!.dtype, ...extras.map((x) => x.dtype)]);
     const float = ct === 'f32' && [out, a!, b!].every((x) => x.dtype === 'float32');
     const aligned = (...values: number[]): boolean => values.every((v) => v % 4 === 0);
     const aStrides = a!.strides.slice(0, -2);
@@ -80,8 +102,10 @@ export function matmulKernel(context: GpuContext) {
       float && a!.strides.at(-1) === 1 && aligned(K, a!.offset, a!.strides.at(-2)!, ...aStrides);
     const bVec =
       float && b!.strides.at(-1) === 1 && aligned(N, b!.offset, b!.strides.at(-2)!, ...bStrides);
-    const outVec = float && aligned(N, out.offset);
-    const source = `${header('MatMul', params.length, out.dtype, [a!.dtype, b!.dtype], [outVec, aVec, bVec])}
+    const outVec = float && !epilogue && aligned(N, out.offset);
+    const inputs = [a!, b!, ...extras].map((x) => x.dtype);
+    const source = `${header('MatMul', params.length, out.dtype, inputs, [outVec, aVec, bVec])}
+${epilogue ? helpersFor(ct) : ''}
 var<workgroup> As: array<array<${ct}, ${TILE}>, ${SLICE}>;
 var<workgroup> Bs: array<array<${ct}, ${TILE}>, ${SLICE}>;
 @compute @workgroup_size(16, 16)
@@ -89,9 +113,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) tid: ve
   let M = P(0u); let N = P(1u); let K = P(2u);
   let sam = S(4u); let sak = S(5u); let sbk = S(7u); let sbn = S(8u);
   var ao = S(3u); var bo = S(6u);
+  ${extraAt.map(({ offsetAt }, e) => `var eo${e} = S(${offsetAt}u);`).join(' ')}
   ${offsetsFrom('wid.z', batchShape.length, batchShapeAt, [
     { name: 'ao', strideAt: aBatchAt },
     { name: 'bo', strideAt: bBatchAt },
+    ...extraAt.map(({ batchAt }, e) => ({ name: `eo${e}`, strideAt: batchAt })),
   ])}
   let row0 = wid.y * ${TILE}u;
   let col0 = wid.x * ${TILE}u;
@@ -119,7 +145,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) tid: ve
     if (r < M && c < N) { out[(base + i32(r * N + c)) / 4] = vec4<f32>(acc[i][0], acc[i][1], acc[i][2], acc[i][3]); }`
         : `for (var j = 0u; j < 4u; j++) {
       let c = col0 + tid.x * 4u + j;
-      if (r < M && c < N) { out[base + i32(r * N + c)] = ${store(out.dtype, 'acc[i][j]', ct)}; }
+      if (r < M && c < N) {
+        ${storeCode(out, ct, epilogue, extraAt)}
+      }
     }`
     }
   }
@@ -127,9 +155,29 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) tid: ve
     context.dispatch({
       op: 'MatMul',
       source,
-      buffers: [out.buffer.gpu, a!.buffer.gpu, b!.buffer.gpu],
+      buffers: [out, a!, b!, ...extras].map((x) => x.buffer.gpu),
       params: params.toArray(),
       workgroups: [Math.ceil(N / TILE), Math.ceil(M / TILE), batches],
     });
   };
+}
+
+/** Stores element (r, c) of the product: as it is, or through the epilogue's expression. */
+function storeCode(
+  out: View,
+  ct: ComputeType,
+  epilogue: Epilogue | undefined,
+  extraAt: readonly { offsetAt: number; rowAt: number; colAt: number }[],
+): string {
+  const at = 'out[base + i32(r * N + c)]';
+  if (!epilogue) return `${at} = ${store(out.dtype, 'acc[i][j]', ct)};`;
+  let extra = 0;
+  const loads = Array.from({ length: extraAt.length + 1 }, (_, k) => {
+    if (k === epilogue.product) return 'acc[i][j]';
+    const { rowAt, colAt } = extraAt[extra]!;
+    const e = extra++;
+    return `${ct}(in${e + 2}[eo${e} + i32(r) * S(${rowAt}u) + i32(c) * S(${colAt}u)])`;
+  });
+  const { lines, value } = expressionCode(epilogue.expr, loads, ct, 'e');
+  return [...lines, `${at} = ${store(out.dtype, value, ct)};`].join('\n        ');
 }
