@@ -39,6 +39,19 @@ export interface ReduceAttrs {
   readonly keepdim: boolean;
 }
 
+/**
+ * Sliding windows over the last two dimensions of an [N, C, H, W] input (convolution, pooling):
+ * window size, step, padding as [top, bottom, left, right], spacing between taps, and the value
+ * read where a window hangs over the edge.
+ */
+export interface PatchAttrs {
+  readonly kernel: readonly [number, number];
+  readonly stride: readonly [number, number];
+  readonly padding: readonly [number, number, number, number];
+  readonly dilation: readonly [number, number];
+  readonly padValue: number;
+}
+
 /** Attributes of each primitive, keyed by its name. */
 export interface PrimitiveAttrs
   extends Record<UnaryName | BinaryName, Record<string, never>>, Record<ReduceName, ReduceAttrs> {
@@ -52,6 +65,10 @@ export interface PrimitiveAttrs
   Cat: { readonly dim: number };
   Gather: { readonly dim: number };
   ScatterAdd: { readonly dim: number; readonly shape: Shape };
+  /** The windows of an [N, C, H, W] input as [N, C, kH, kW, outH, outW] (im2col). */
+  Im2Col: PatchAttrs;
+  /** Im2Col's adjoint: each window element added back to its place in an [N, C, H, W] output. */
+  Col2Im: PatchAttrs & { readonly size: readonly [number, number] };
   /** Writes its input into a zero tensor of `shape` at `start:end:step` along `dim` (Slice's adjoint). */
   Unslice: {
     readonly dim: number;

@@ -131,3 +131,17 @@ export function crossEntropy(
   }
   return reduce(ops.neg(ops.sum(ops.mul(target, logP), 1)), reduction);
 }
+
+export {
+  conv2d,
+  conv1d,
+  maxPool2d,
+  avgPool2d,
+  adaptiveAvgPool2d,
+  pad,
+  dropout,
+  type Conv2dOptions,
+  type Conv1dOptions,
+  type Pool2dOptions,
+} from './conv.js';
+export { batchNorm, layerNorm, type BatchNormOptions } from './norm.js';

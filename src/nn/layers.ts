@@ -5,6 +5,7 @@ import * as ops from '../ops/index.js';
 import { zeros } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { kaimingUniform, uniform, fans } from './init.js';
+import { dropout } from './conv.js';
 import { Module, parameter } from './module.js';
 
 /** y = x·Wᵀ + b, with W of shape [outFeatures, inFeatures] and PyTorch's default initialisation. */
@@ -126,8 +127,6 @@ export class Dropout extends Module {
     if (!(p >= 0 && p < 1)) throw opError('Dropout', `p must be in [0, 1), got ${p}`);
   }
   forward(x: Tensor): Tensor {
-    if (!this.training || this.p === 0) return x;
-    const keep = ops.lt(ops.randomLike(x), 1 - this.p); // an op: nb.jit draws a new mask each run
-    return ops.mul(x, ops.div(ops.cast(keep, x.dtype), 1 - this.p));
+    return dropout(x, this.p, this.training);
   }
 }

@@ -4,6 +4,7 @@ export * from './primitives/reduce.js';
 export * from './primitives/matmul.js';
 export * from './primitives/views.js';
 export * from './primitives/indexing.js';
+export * from './primitives/patches.js';
 export * from './composite/math.js';
 export * from './composite/shape.js';
 export * from './composite/random.js';

@@ -15,6 +15,7 @@ import {
   type ElementwiseKernel,
 } from './elementwise.js';
 import { cat, gather, scatterAdd, unslice } from './indexing.js';
+import { col2im, im2col } from './patches.js';
 import { matmul, matmulFloat32 } from './matmul.js';
 import { gemmModuleBytes, WasmGemm } from '../wasm/gemm.js';
 import { threadCount } from '../wasm/threads.js';
@@ -168,6 +169,8 @@ const kernels: KernelTable<TypedArray> = {
   Gather: gather,
   ScatterAdd: scatterAdd,
   Unslice: unslice,
+  Im2Col: im2col,
+  Col2Im: col2im,
 };
 
 const fusedKernels = new Map<string, ElementwiseKernel>();

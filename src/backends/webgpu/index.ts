@@ -17,6 +17,7 @@ import {
   unsliceKernel,
 } from './indexing.js';
 import { matmulKernel } from './matmul.js';
+import { col2imKernel, im2colKernel } from './patches.js';
 import type { GpuBuffer, GpuMemoryStats } from './pool.js';
 import { STORAGE_USAGE } from './pool.js';
 import { reduceKernel } from './reduce.js';
@@ -159,6 +160,8 @@ export async function createWebGpuBackend(): Promise<WebGpuBackend> {
     Gather: gatherKernel(context),
     ScatterAdd: scatterAddKernel(context),
     Unslice: unsliceKernel(context),
+    Im2Col: im2colKernel(context),
+    Col2Im: col2imKernel(context),
   };
   const kernels = Object.fromEntries(
     Object.entries(table).map(([name, kernel]) => [name, readingHostScalars(kernel as AnyKernel)]),

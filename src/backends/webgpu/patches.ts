@@ -1,0 +1,110 @@
+/**
+ * Im2Col and Col2Im as WGSL: one thread per output element. Col2Im gathers the window elements
+ * that land on its pixel (in kernel order, as the CPU adds them) instead of scattering them, so it
+ * needs no atomics.
+ */
+import { sizeOf } from '../../core/shape.js';
+import type { PrimitiveAttrs } from '../primitives.js';
+import type { GpuContext } from './context.js';
+import { computeType, FLAT_WORKGROUP, grid, header, Params, store, type View } from './wgsl.js';
+
+const MAIN = `@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = (${FLAT_WORKGROUP}) * 256u + lid;
+  if (i >= P(0u)) { return; }`;
+
+/** Splits `i` into coordinates c0..c{n-1} of a shape held at params[at..]. */
+function coordinates(count: number, at: number): string {
+  const lines = ['var rem = i;'];
+  for (let d = count - 1; d > 0; d--)
+    lines.push(`let c${d} = i32(rem % P(${at + d}u)); rem = rem / P(${at + d}u);`);
+  lines.push('let c0 = i32(rem);');
+  return lines.join('\n  ');
+}
+
+/** The window geometry: stride, padding (top, left), dilation, as params from `at`. */
+function geometry(params: Params, a: PrimitiveAttrs['Im2Col']): number {
+  return params.push(
+    a.stride[0],
+    a.stride[1],
+    a.padding[0],
+    a.padding[2],
+    a.dilation[0],
+    a.dilation[1],
+  );
+}
+const GEOMETRY = (g: number): string =>
+  `let sh = S(${g}u); let sw = S(${g + 1}u); let top = S(${g + 2}u); let left = S(${g + 3}u); let dh = S(${g + 4}u); let dw = S(${g + 5}u);`;
+
+export function im2colKernel(context: GpuContext) {
+  return (out: View, [x]: readonly View[], attrs: PrimitiveAttrs['Im2Col']): void => {
+    const size = sizeOf(out.shape);
+    if (size === 0) return;
+    const params = new Params();
+    params.push(size, out.offset, x!.offset, x!.shape[2]!, x!.shape[3]!);
+    const shapeAt = params.push(...out.shape);
+    const strideAt = params.push(...x!.strides);
+    const g = geometry(params, attrs);
+    const padBits = params.push(new Uint32Array(new Float32Array([attrs.padValue]).buffer)[0]!);
+    const ct = computeType([out.dtype]);
+    const source = `${header('Im2Col', params.length, out.dtype, [x!.dtype])}
+fn bits_f(b: u32) -> f32 { var v = b; return bitcast<f32>(v); }
+${MAIN}
+  ${coordinates(6, shapeAt)}
+  ${GEOMETRY(g)}
+  let y = c4 * sh - top + c2 * dh;
+  let xw = c5 * sw - left + c3 * dw;
+  var v = ${ct}(bits_f(P(${padBits}u)));
+  if (y >= 0 && y < S(3u) && xw >= 0 && xw < S(4u)) {
+    v = ${ct}(in0[S(2u) + c0 * S(${strideAt}u) + c1 * S(${strideAt + 1}u) + y * S(${strideAt + 2}u) + xw * S(${strideAt + 3}u)]);
+  }
+  out[S(1u) + i32(i)] = ${store(out.dtype, 'v', ct)};
+}`;
+    context.dispatch({
+      op: 'Im2Col',
+      source,
+      buffers: [out.buffer.gpu, x!.buffer.gpu],
+      params: params.toArray(),
+      workgroups: grid(Math.ceil(size / 256)),
+    });
+  };
+}
+
+export function col2imKernel(context: GpuContext) {
+  return (out: View, [cols]: readonly View[], attrs: PrimitiveAttrs['Col2Im']): void => {
+    const size = sizeOf(out.shape);
+    if (size === 0) return;
+    const params = new Params();
+    const [, , kh, kw, oh, ow] = cols!.shape as number[];
+    params.push(size, out.offset, cols!.offset, kh!, kw!, oh!, ow!);
+    const shapeAt = params.push(...out.shape);
+    const strideAt = params.push(...cols!.strides);
+    const g = geometry(params, attrs);
+    const ct = computeType([out.dtype]);
+    const s = (d: number): string => `S(${strideAt + d}u)`;
+    const source = `${header('Col2Im', params.length, out.dtype, [cols!.dtype])}
+${MAIN}
+  ${coordinates(4, shapeAt)}
+  ${GEOMETRY(g)}
+  let base = S(2u) + c0 * ${s(0)} + c1 * ${s(1)};
+  var acc = ${ct}(0);
+  for (var ki = 0; ki < S(3u); ki++) {
+    let ry = c2 + top - ki * dh;
+    if (ry < 0 || ry % sh != 0 || ry / sh >= S(5u)) { continue; }
+    for (var kj = 0; kj < S(4u); kj++) {
+      let rx = c3 + left - kj * dw;
+      if (rx < 0 || rx % sw != 0 || rx / sw >= S(6u)) { continue; }
+      acc = acc + ${ct}(in0[base + ki * ${s(2)} + kj * ${s(3)} + (ry / sh) * ${s(4)} + (rx / sw) * ${s(5)}]);
+    }
+  }
+  out[S(1u) + i32(i)] = ${store(out.dtype, 'acc', ct)};
+}`;
+    context.dispatch({
+      op: 'Col2Im',
+      source,
+      buffers: [out.buffer.gpu, cols!.buffer.gpu],
+      params: params.toArray(),
+      workgroups: grid(Math.ceil(size / 256)),
+    });
+  };
+}
