@@ -3,7 +3,6 @@ import * as nb from '../../src/index.js';
 import { float, type InputSpec, type OpCase } from './case.js';
 
 const F = nb.nn.functional;
-const positive: [number, number] = [0.5, 2];
 
 const cases: OpCase[] = [];
 function add(
