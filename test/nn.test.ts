@@ -1,7 +1,9 @@
 /** nn.Module mechanics, layers and initialisers. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { readFileSync } from 'node:fs';
 import * as nb from '../src/index.js';
+import { goldenPath } from './helpers/files.js';
 
 class TwoLayer extends nb.nn.Module {
   readonly fc1 = new nb.nn.Linear(3, 4);
@@ -202,5 +204,108 @@ describe('losses reject bad targets', () => {
       new nb.nn.BCEWithLogitsLoss().forward(nb.tensor([0]), nb.tensor([1])).item(),
       Math.fround(Math.log(2)),
     );
+  });
+});
+
+describe('convolution and normalization layers', () => {
+  const nn = nb.nn;
+  /** The network of scripts/golden/cnn_fixture.py. */
+  const fixtureModel = (): nb.nn.Sequential =>
+    new nn.Sequential(
+      new nn.Conv2d(1, 4, 3, { padding: 1 }),
+      new nn.BatchNorm2d(4),
+      new nn.ReLU(),
+      new nn.MaxPool2d(2),
+      new nn.Conv2d(4, 6, 3, { groups: 2, bias: false }),
+      new nn.ReLU(),
+      new nn.AdaptiveAvgPool2d([2, 2]),
+      new nn.Flatten(),
+      new nn.Linear(24, 8),
+      new nn.BatchNorm1d(8),
+      new nn.LayerNorm(8),
+      new nn.Linear(8, 3),
+    );
+
+  test("a PyTorch CNN's state dict (buffers included) loads and gives PyTorch's outputs", () => {
+    const golden = JSON.parse(readFileSync(goldenPath('torch-cnn.json'), 'utf8')) as {
+      keys: string[];
+      input: number[];
+      inputShape: number[];
+      eval: number[];
+    };
+    const model = fixtureModel();
+    assert.deepEqual(Object.keys(model.stateDict()), golden.keys, "PyTorch's names, in its order");
+    model.loadStateDict(nb.load(goldenPath('torch-cnn.safetensors')));
+    model.eval();
+    const x = nb.tensor(golden.input, { shape: golden.inputShape });
+    const y = nb.noGrad(() => model.forward(x)).dataSync();
+    golden.eval.forEach((e, i) =>
+      assert.ok(Math.abs(y[i]! - e) < 1e-5, `output ${i}: ${y[i]} vs ${e}`),
+    );
+  });
+
+  test('BatchNorm2d in training moves its running estimates as PyTorch does, and counts batches', () => {
+    const bn = new nn.BatchNorm2d(2, { momentum: 0.25 });
+    const values = [1, 2, 3, 4, 10, 20, 30, 40, -1, 0, 1, 2, 5, 5, 5, 9];
+    bn.forward(nb.tensor(values, { shape: [2, 2, 2, 2] }));
+    // Channel c: the 8 values of both samples; mean and unbiased variance by hand.
+    const channel = (c: number): number[] =>
+      [0, 1].flatMap((n) => values.slice(n * 8 + c * 4, n * 8 + c * 4 + 4));
+    const expectedMean = [0, 1].map((c) => channel(c).reduce((a, b) => a + b) / 8);
+    const expectedVar = [0, 1].map(
+      (c) => channel(c).reduce((a, v) => a + (v - expectedMean[c]!) ** 2, 0) / 7,
+    );
+    const mean = bn.running_mean!.dataSync();
+    const variance = bn.running_var!.dataSync();
+    for (const c of [0, 1]) {
+      assert.ok(Math.abs(mean[c]! - 0.25 * expectedMean[c]!) < 1e-5);
+      assert.ok(Math.abs(variance[c]! - (0.75 + 0.25 * expectedVar[c]!)) < 1e-4);
+    }
+    assert.equal(bn.num_batches_tracked!.item(), 1);
+    bn.eval();
+    bn.forward(nb.ones([1, 2, 1, 1]));
+    assert.equal(bn.num_batches_tracked!.item(), 1, 'eval leaves the count');
+  });
+
+  test('a wrong input rank or channel count names the layer and the shapes', () => {
+    assert.throws(
+      () => new nn.Conv2d(1, 32, 3).forward(nb.zeros([2, 3, 28, 28])),
+      /Conv2d\(1, 32, 3\): expected 1 channels \(input \[N, 1, H, W\]\), got \[2, 3, 28, 28\]/,
+    );
+    assert.throws(
+      () => new nn.Conv2d(1, 32, 3).forward(nb.zeros([2, 28, 28])),
+      /Conv2d\(1, 32, 3\): expected input \[N, 1, H, W\], got \[2, 28, 28\]/,
+    );
+    assert.throws(
+      () => new nn.BatchNorm1d(8).forward(nb.zeros([4, 6])),
+      /BatchNorm1d\(8\): expected 8 channels/,
+    );
+    assert.throws(
+      () => new nn.MaxPool2d(2).forward(nb.zeros([4, 6])),
+      /MaxPool2d\(2\): expected input \[N, C, H, W\], got \[4, 6\]/,
+    );
+    assert.throws(() => new nn.Conv2d(3, 4, 3, { groups: 2 }), /divisible by groups 2/);
+  });
+
+  test('buffers are state, not parameters; a saved state dict holds them', () => {
+    const model = new nn.Sequential(new nn.Conv2d(1, 2, 3), new nn.BatchNorm2d(2));
+    const names = Object.keys(model.stateDict());
+    assert.deepEqual(names, [
+      '0.weight',
+      '0.bias',
+      '1.weight',
+      '1.bias',
+      '1.running_mean',
+      '1.running_var',
+      '1.num_batches_tracked',
+    ]);
+    assert.deepEqual(
+      model.parameters().length,
+      4,
+      'running estimates are not parameters (an optimizer never sees them)',
+    );
+    const copy = new nn.Sequential(new nn.Conv2d(1, 2, 3), new nn.BatchNorm2d(2));
+    copy.loadStateDict(nb.deserialize(nb.serialize(model.stateDict())).tensors);
+    assert.deepEqual(Array.from(copy.stateDict()['1.running_var']!.dataSync()), [1, 1]);
   });
 });

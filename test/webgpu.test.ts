@@ -280,6 +280,34 @@ describe('webgpu equals cpu', { skip: skip ?? false }, () => {
     assertNear(await gpu.value.data(), cpu.value.dataSync(), 'fused product', 1e-5);
   });
 
+  test('a CNN with batch norm trains on webgpu as on the cpu; its buffers move with it', async () => {
+    const run = async (device: nb.Device): Promise<Float32Array[]> => {
+      nb.manualSeed(10);
+      const model = new nb.nn.Sequential(
+        // No bias before batch norm: its gradient is rounding noise, which Adam would amplify.
+        new nb.nn.Conv2d(1, 4, 3, { padding: 1, bias: false }),
+        new nb.nn.BatchNorm2d(4),
+        new nb.nn.ReLU(),
+        new nb.nn.MaxPool2d(2),
+        new nb.nn.Flatten(),
+        new nb.nn.Linear(4 * 4 * 4, 3),
+      ).to(device);
+      const x = nb.randn([6, 1, 8, 8]).to(device);
+      const y = nb.randint(0, 3, [6]).to(device);
+      const opt = new nb.optim.Adam(model.parameters(), { lr: 0.01 });
+      for (let i = 0; i < 5; i++) {
+        opt.zeroGrad();
+        nb.nn.functional.crossEntropy(model.forward(x), y).backward();
+        opt.step();
+      }
+      const state = model.stateDict();
+      assert.equal(state['1.running_mean']!.device, device);
+      return Promise.all(Object.values(state).map(async (t) => Float32Array.from(await t.data())));
+    };
+    const [cpu, gpu] = [await run('cpu'), await run('webgpu')];
+    cpu.forEach((values, i) => assertNear(gpu[i]!, values, `state ${i}`, 1e-3, 1e-4));
+  });
+
   test('live buffers stay flat over 1,000 steps of a for-await DataLoader loop that disposes nothing', async () => {
     nb.manualSeed(8);
     const data = new nb.data.TensorDataset(

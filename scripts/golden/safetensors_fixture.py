@@ -12,17 +12,9 @@ CODES = {torch.float32: "F32", torch.float64: "F64", torch.int64: "I64", torch.i
          torch.float16: "F16", torch.bool: "BOOL"}
 
 
-def main(target, values_target):
-    torch.manual_seed(0)
-    tensors = {
-        "fc.weight": torch.randn(3, 4),
-        "fc.bias": torch.randn(3),
-        "labels": torch.tensor([0, 2, 1, 9], dtype=torch.int64),
-        "half": torch.tensor([0.5, -2.0, 65504.0, 1e-4], dtype=torch.float16),
-        "mask": torch.tensor([True, False, True]),
-        "double": torch.randn(2, 2, dtype=torch.float64),
-    }
-    header, blobs, offset = {"__metadata__": {"format": "pt"}}, [], 0
+def write(target, tensors, metadata=None):
+    """`tensors` (name -> torch tensor) as a safetensors file at `target`."""
+    header, blobs, offset = {"__metadata__": metadata or {"format": "pt"}}, [], 0
     for name in sorted(tensors):
         data = tensors[name].contiguous().numpy().tobytes()
         header[name] = {"dtype": CODES[tensors[name].dtype], "shape": list(tensors[name].shape),
@@ -33,6 +25,19 @@ def main(target, values_target):
     text += " " * (-len(text) % 8)
     with open(target, "wb") as f:
         f.write(struct.pack("<Q", len(text)) + text.encode() + b"".join(blobs))
+
+
+def main(target, values_target):
+    torch.manual_seed(0)
+    tensors = {
+        "fc.weight": torch.randn(3, 4),
+        "fc.bias": torch.randn(3),
+        "labels": torch.tensor([0, 2, 1, 9], dtype=torch.int64),
+        "half": torch.tensor([0.5, -2.0, 65504.0, 1e-4], dtype=torch.float16),
+        "mask": torch.tensor([True, False, True]),
+        "double": torch.randn(2, 2, dtype=torch.float64),
+    }
+    write(target, tensors)
     expected = {name: {"shape": list(t.shape), "values": t.float().flatten().tolist()} for name, t in tensors.items()}
     with open(values_target, "w") as f:
         json.dump({"torch": torch.__version__, "tensors": expected}, f, indent=1)

@@ -1,5 +1,5 @@
 /** nb.nn: modules, layers, losses, initialisers and functional losses. */
-export { Module, parameter, type StateDict } from './module.js';
+export { Module, parameter, buffer, type StateDict } from './module.js';
 export {
   Linear,
   Sequential,
@@ -12,6 +12,18 @@ export {
   Flatten,
   Dropout,
 } from './layers.js';
+export {
+  Conv2d,
+  Conv1d,
+  MaxPool2d,
+  AvgPool2d,
+  AdaptiveAvgPool2d,
+  BatchNorm1d,
+  BatchNorm2d,
+  LayerNorm,
+  type ConvOptions,
+  type BatchNormLayerOptions,
+} from './conv-layers.js';
 export { MSELoss, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss } from './losses.js';
 export * as functional from './functional.js';
 export * as init from './init.js';

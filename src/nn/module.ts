@@ -3,6 +3,7 @@
  * instance's own fields (in declaration order), so a model only assigns them.
  */
 import { zeroGrads } from '../autograd/zero-grad.js';
+import { isFloat } from '../core/dtype.js';
 import { formatShape, opError } from '../core/errors.js';
 import { shapesEqual } from '../core/shape.js';
 import type { Device } from '../backends/backend.js';
@@ -15,6 +16,17 @@ export type StateDict = Record<string, Tensor>;
 /** Marks a tensor as a trainable parameter (a leaf that requires grad). */
 export function parameter(t: Tensor): Tensor {
   return t.detach().requiresGrad_(true);
+}
+
+const buffers = new WeakSet<Tensor>();
+
+/**
+ * Marks a tensor as a buffer: state that is not trained but belongs to the model (BatchNorm's
+ * running estimates), so it is in `stateDict()`, loaded, saved and moved with the parameters.
+ */
+export function buffer(t: Tensor): Tensor {
+  buffers.add(t);
+  return t;
 }
 
 export abstract class Module {
@@ -52,6 +64,24 @@ export abstract class Module {
       yield* child.namedParameters(`${prefix}${name}.`);
   }
 
+  /** Every buffer with its dotted path (`0.running_mean`), children included. */
+  *namedBuffers(prefix = ''): Generator<[string, Tensor]> {
+    for (const [key, value] of Object.entries(this))
+      if (value instanceof Tensor && buffers.has(value)) yield [prefix + key, value];
+    for (const [name, child] of this.namedChildren())
+      yield* child.namedBuffers(`${prefix}${name}.`);
+  }
+
+  /** Parameters and buffers by name, each module's own before its children's, as PyTorch orders them. */
+  private *namedState(prefix = ''): Generator<[string, Tensor]> {
+    for (const [key, value] of Object.entries(this)) {
+      const isParameter = value instanceof Tensor && value.requiresGrad && value.isLeaf;
+      if (isParameter || (value instanceof Tensor && buffers.has(value)))
+        yield [prefix + key, value];
+    }
+    for (const [name, child] of this.namedChildren()) yield* child.namedState(`${prefix}${name}.`);
+  }
+
   parameters(): Tensor[] {
     return [...this.namedParameters()].map(([, p]) => p);
   }
@@ -72,9 +102,9 @@ export abstract class Module {
     zeroGrads(this.parameters());
   }
 
-  /** The parameters by name, detached (they share memory with the model). */
+  /** The parameters and buffers by name, detached (they share memory with the model). */
   stateDict(): StateDict {
-    return Object.fromEntries([...this.namedParameters()].map(([name, p]) => [name, p.detach()]));
+    return Object.fromEntries([...this.namedState()].map(([name, p]) => [name, p.detach()]));
   }
 
   /**
@@ -82,7 +112,7 @@ export abstract class Module {
    * an error; a shape mismatch always is. Nothing is copied unless everything fits.
    */
   loadStateDict(state: StateDict, { strict = true }: { strict?: boolean } = {}): void {
-    const own = new Map(this.namedParameters());
+    const own = new Map(this.namedState());
     const has = (k: string): boolean => Object.prototype.hasOwnProperty.call(state, k);
     const missing = [...own.keys()].filter((k) => !has(k));
     const unexpected = Object.keys(state).filter((k) => !own.has(k));
@@ -101,6 +131,8 @@ export abstract class Module {
         );
       else if (value.device !== p.device)
         problems.push(`${name}: on ${value.device} in the state dict, ${p.device} in the model`);
+      else if (value.dtype !== p.dtype && !(isFloat(value.dtype) && isFloat(p.dtype)))
+        problems.push(`${name}: ${value.dtype} in the state dict, ${p.dtype} in the model`);
     }
     if (problems.length) throw opError('loadStateDict', problems.join('; '));
     noGrad(() => {
@@ -137,7 +169,11 @@ export abstract class Module {
   /** Puts `moved` in place of field `key` (a parameter stays a parameter). */
   private replaceField(key: string, old: Tensor, moved: Tensor): void {
     if (moved === old) return;
-    (this as Record<string, unknown>)[key] =
-      old.requiresGrad && old.isLeaf ? parameter(moved) : moved;
+    const isParameter = old.requiresGrad && old.isLeaf;
+    (this as Record<string, unknown>)[key] = isParameter
+      ? parameter(moved)
+      : buffers.has(old)
+        ? buffer(moved)
+        : moved;
   }
 }
