@@ -1,5 +1,6 @@
-/** The datasets and MLPs of `nabla train` and `nabla eval`: the same data and model either way. */
+/** The datasets and models of `nabla train` and `nabla eval`: the same data and model either way. */
 import * as nb from '../index.js';
+import { buildCnn } from './model-spec.js';
 
 export const DATASETS = ['mnist', 'fashion-mnist', 'xor', 'moons', 'circles', 'spirals'] as const;
 export type DatasetName = (typeof DATASETS)[number];
@@ -56,4 +57,23 @@ export function buildMlp(sizes: readonly number[], activation: ActivationName): 
     if (i + 2 < sizes.length) layers.push(new ACTIVATIONS[activation]());
   }
   return new nb.nn.Sequential(...layers);
+}
+
+/** What a run trains: an MLP of `sizes`, or the CNN a `--model` spec describes. */
+export interface ModelChoice {
+  /** 'mlp', 'cnn' or a layer spec (see model-spec.ts). */
+  model: string;
+  sizes: readonly number[];
+  activation: ActivationName;
+}
+
+export function buildModel({ model, sizes, activation }: ModelChoice): nb.nn.Sequential {
+  return model === 'mlp' ? buildMlp(sizes, activation) : buildCnn(model, sizes.at(-1)!);
+}
+
+/** A line naming the network: `MLP 784-256-128-10 (relu)` or `CNN c32,relu,… → 10`. */
+export function describeModel({ model, sizes, activation }: ModelChoice): string {
+  return model === 'mlp'
+    ? `MLP ${sizes.join('-')} (${activation})`
+    : `CNN ${model === 'cnn' ? 'cnn (c32,relu,pool,c64,relu,pool,fc128,relu)' : model} → ${sizes.at(-1)}`;
 }

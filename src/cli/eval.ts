@@ -7,7 +7,7 @@ import * as nb from '../index.js';
 import { NablaError } from '../core/errors.js';
 import { readFileOrFail } from '../engine/node.js';
 import { choice, parseFlags, seedOf, UsageError } from './args.js';
-import { ACTIVATIONS, buildMlp, DATASETS, loadData, type ActivationName } from './data.js';
+import { ACTIVATIONS, buildModel, DATASETS, loadData, type ActivationName } from './data.js';
 import { prepareOutDir, writeSet } from './output.js';
 
 export const EVAL_HELP = `Usage: nabla eval --model FILE --dataset NAME [options]
@@ -54,7 +54,10 @@ export function parseEvalArgs(args: string[]): EvalConfig | 'help' {
   };
 }
 
-/** The MLP a model file describes (its metadata: architecture and activation), with its weights. */
+/**
+ * The network a model file describes (its metadata: the model, its sizes and activation), with its
+ * weights.
+ */
 function readModel(path: string): { model: nb.nn.Sequential; metadata: Record<string, string> } {
   const { tensors, metadata } = nb.deserialize(readFileOrFail('eval', path), path);
   const sizes = (metadata['architecture'] ?? '').split('-').map(Number);
@@ -65,9 +68,10 @@ function readModel(path: string): { model: nb.nn.Sequential; metadata: Record<st
     !(activation in ACTIVATIONS)
   )
     throw new NablaError(
-      `${path}: no MLP description in its metadata (architecture '${metadata['architecture']}', activation '${metadata['activation']}'); nabla eval reads models written by nabla train`,
+      `${path}: no model description in its metadata (architecture '${metadata['architecture']}', activation '${metadata['activation']}'); nabla eval reads models written by nabla train`,
     );
-  const model = buildMlp(sizes, activation);
+  // Files written before CNNs describe MLPs.
+  const model = buildModel({ model: metadata['model'] ?? 'mlp', sizes, activation });
   model.loadStateDict(tensors);
   return { model, metadata };
 }
@@ -90,10 +94,10 @@ export async function runEval(
   const seed = config.seed ?? seedOf(metadata['seed'] ?? '0');
   const data = loadData(dataset, seed, config.dataDir);
   const inputs = data.test.x.shape[1]!;
-  const first = model.parameters()[0]!;
-  if (first.shape[1] !== inputs)
+  const expected = Number(metadata['architecture']!.split('-')[0]);
+  if (expected !== inputs)
     throw new NablaError(
-      `${config.model} takes ${first.shape[1]} inputs, ${dataset} has ${inputs} features`,
+      `${config.model} takes ${expected} inputs, ${dataset} has ${inputs} features`,
     );
   const lossFn = new nb.nn.CrossEntropyLoss();
   const { loss, accuracy } = nb.evaluate(model, data.test.x, data.test.y, (p, y) =>

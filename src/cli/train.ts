@@ -13,7 +13,15 @@ import { nextTurn } from '../engine/yield.js';
 import { lossNotFinite } from '../train/fit.js';
 import { choice, parseFlags, positive, seedOf, UsageError } from './args.js';
 import { readCheckpoint, saveCheckpoint, type Progress, type Trainable } from './checkpoint.js';
-import { ACTIVATIONS, buildMlp, DATASETS, loadData, type Data } from './data.js';
+import {
+  ACTIVATIONS,
+  buildModel,
+  DATASETS,
+  describeModel,
+  loadData,
+  type Data,
+  type ModelChoice,
+} from './data.js';
 import { prepareOutDir, writeSet } from './output.js';
 
 export const TRAIN_HELP = `Usage: nabla train [options]
@@ -25,6 +33,8 @@ the run from it, ending with the same weights as a run that never stopped.
 
 Options:
   --dataset NAME      mnist | fashion-mnist | xor | moons | circles | spirals   (default mnist)
+  --model NAME        mlp | cnn | a CNN spec such as c32,bn,relu,pool,fc128,relu,drop0.3 (image
+                      sets; cnn = c32,relu,pool,c64,relu,pool,fc128,relu)       (default mlp)
   --hidden SIZES      hidden layer sizes, comma-separated                        (default 256,128)
   --activation NAME   relu | tanh | sigmoid | leaky-relu                         (default relu)
   --epochs N          passes over the training set                              (default 20)
@@ -48,6 +58,8 @@ const DEVICES = ['cpu', 'webgpu'] as const;
 
 export interface TrainConfig {
   dataset: (typeof DATASETS)[number];
+  /** 'mlp', 'cnn' or a CNN spec; absent in checkpoints written before CNNs: 'mlp'. */
+  model?: string;
   hidden: number[];
   activation: keyof typeof ACTIVATIONS;
   epochs: number;
@@ -67,6 +79,7 @@ export type TrainCommand = TrainConfig | { resume: string } | 'help';
 export function parseTrainArgs(args: string[]): TrainCommand {
   const v = parseFlags(args, {
     dataset: { type: 'string', default: 'mnist' },
+    model: { type: 'string', default: 'mlp' },
     hidden: { type: 'string', default: '256,128' },
     activation: { type: 'string', default: 'relu' },
     epochs: { type: 'string', default: '20' },
@@ -97,6 +110,7 @@ export function parseTrainArgs(args: string[]): TrainCommand {
       : v.hidden!.split(',').map((h) => positive('hidden', h.trim(), true));
   return {
     dataset,
+    model: v.model!,
     hidden,
     activation: choice(
       'activation',
@@ -187,11 +201,20 @@ export async function runTrain(
   const data = loadData(config.dataset, config.seed, config.dataDir);
   const inputs = data.train.x.shape[1]!;
   const sizes = [inputs, ...config.hidden, data.classes.length];
-  checkFits(sizes);
+  const choice: ModelChoice = {
+    model: config.model ?? 'mlp',
+    sizes,
+    activation: config.activation,
+  };
+  if (choice.model === 'mlp') checkFits(sizes);
+  else if (inputs !== 28 * 28)
+    throw new UsageError(
+      `--model ${choice.model} needs 28×28 images (mnist, fashion-mnist), not ${config.dataset}`,
+    );
   const device = config.device ?? 'cpu';
   if (device !== 'cpu') await nb.startDevice(device);
   // Moved before the optimizer is made, so that its state lives beside the parameters.
-  const model = buildMlp(sizes, config.activation).to(device);
+  const model = buildModel(choice).to(device);
   const optimizer = makeOptimizer(model, config);
   const scheduler =
     config.schedule === 'cosine' ? new nb.optim.CosineAnnealingLR(optimizer, config.epochs) : null;
@@ -212,10 +235,9 @@ export async function runTrain(
     progress = resumed.state.progress;
     globalGenerator.setState(resumed.state.random);
   }
-  const arch = sizes.join('-');
   const where = resumed ? `, resuming after epoch ${progress.epoch} step ${progress.step}` : '';
   log(
-    `nabla train: ${config.dataset} (${data.train.x.shape[0]} train / ${data.test.x.shape[0]} test), MLP ${arch} (${config.activation}), ${config.optimizer} lr ${config.lr}${scheduler ? ' (cosine)' : ''}, batch ${config.batchSize}, ${config.epochs} epochs, on ${device}${where}`,
+    `nabla train: ${config.dataset} (${data.train.x.shape[0]} train / ${data.test.x.shape[0]} test), ${describeModel(choice)}, ${config.optimizer} lr ${config.lr}${scheduler ? ' (cosine)' : ''}, batch ${config.batchSize}, ${config.epochs} epochs, on ${device}${where}`,
   );
   const interrupt = interruptHandler(log);
   const checkpoint = (): Promise<void> =>
@@ -344,9 +366,16 @@ async function writeOutputs(
   for (const r of records) history.record(r);
   const testAccuracy = records.at(-1)!['testAccuracy']!;
   const inputs = data.train.x.shape[1]!;
-  const arch = [inputs, ...config.hidden, data.classes.length].join('-');
+  const sizes = [inputs, ...config.hidden, data.classes.length];
+  const choice: ModelChoice = {
+    model: config.model ?? 'mlp',
+    sizes,
+    activation: config.activation,
+  };
+  // What nabla eval rebuilds the network from.
   const metadata = {
-    architecture: arch,
+    model: choice.model,
+    architecture: sizes.join('-'),
     activation: config.activation,
     dataset: config.dataset,
     seed: String(config.seed),
@@ -359,7 +388,7 @@ async function writeOutputs(
     { name: 'train loss', values: history.series('trainLoss') },
     { name: 'test loss', values: history.series('testLoss') },
   ];
-  const title = `${config.dataset}: MLP ${arch}`;
+  const title = `${config.dataset}: ${describeModel(choice)}`;
   const pictures: [string, string][] = [
     ['loss-curve', nb.viz.lineChart(losses, { title, yLabel: 'cross-entropy loss' })],
   ];

@@ -10,6 +10,7 @@ export {
   Softmax,
   Identity,
   Flatten,
+  Unflatten,
   Dropout,
 } from './layers.js';
 export {

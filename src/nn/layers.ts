@@ -120,6 +120,26 @@ export class Flatten extends Module {
   }
 }
 
+/** Splits dimension `dim` into `sizes`, as `nn.Unflatten` (e.g. rows of 784 into [1, 28, 28] images). */
+export class Unflatten extends Module {
+  constructor(
+    readonly dim: number,
+    readonly sizes: readonly number[],
+  ) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    const d = this.dim < 0 ? this.dim + x.ndim : this.dim;
+    const size = this.sizes.reduce((a, b) => a * b, 1);
+    if (x.shape[d] !== size)
+      throw opError(
+        `Unflatten(${this.dim}, [${this.sizes.join(', ')}])`,
+        `dimension ${this.dim} of ${JSON.stringify(x.shape)} is not ${size}`,
+      );
+    return ops.reshape(x, [...x.shape.slice(0, d), ...this.sizes, ...x.shape.slice(d + 1)]);
+  }
+}
+
 /** Zeroes each element with probability p while training, scaling the rest by 1/(1−p). */
 export class Dropout extends Module {
   constructor(readonly p = 0.5) {

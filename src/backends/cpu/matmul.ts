@@ -136,8 +136,11 @@ function packedProduct(out: View, [a, b]: readonly View[], gemm: Gemm): void {
   const aPacked = new Float64Array(padded(M));
   const bPacked = new Float64Array(padded(N));
   for (let batch = 0; batch < aBatch.length; batch++) {
-    packPanels(a!.buffer, a!.offset + aBatch[batch]!, sam, sak, M, K, TILE, aPacked);
-    packPanels(b!.buffer, b!.offset + bBatch[batch]!, sbn, sbk, N, K, TILE, bPacked);
+    // A broadcast operand (a convolution's weights against each sample) is packed once.
+    if (batch === 0 || aBatch[batch] !== aBatch[batch - 1])
+      packPanels(a!.buffer, a!.offset + aBatch[batch]!, sam, sak, M, K, TILE, aPacked);
+    if (batch === 0 || bBatch[batch] !== bBatch[batch - 1])
+      packPanels(b!.buffer, b!.offset + bBatch[batch]!, sbn, sbk, N, K, TILE, bPacked);
     gemm(aPacked, bPacked, out.buffer, out.offset + batch * M * N, M, N, K);
   }
 }

@@ -21,15 +21,24 @@ export function im2col(out: View, [x]: readonly View[], a: PrimitiveAttrs['Im2Co
     for (let ch = 0; ch < c; ch++) {
       const base = x!.offset + b * sn + ch * sc;
       for (let i = 0; i < kh; i++)
-        for (let j = 0; j < kw; j++)
-          for (let r = 0; r < oh; r++) {
+        for (let j = 0; j < kw; j++) {
+          // Output columns whose input column is inside: [first, end); the rest read padding.
+          const shift = j * dw - left;
+          const first = Math.min(ow, Math.max(0, Math.ceil(-shift / strideW)));
+          const end = Math.max(first, Math.min(ow, Math.ceil((w - shift) / strideW)));
+          for (let r = 0; r < oh; r++, o += ow) {
             const y = r * strideH - top + i * dh;
-            const rowInside = y >= 0 && y < h;
-            for (let col = 0; col < ow; col++, o++) {
-              const xw = col * strideW - left + j * dw;
-              dst[o] = rowInside && xw >= 0 && xw < w ? src[base + y * sh + xw * sw]! : a.padValue;
+            if (y < 0 || y >= h) {
+              dst.fill(a.padValue, o, o + ow);
+              continue;
             }
+            if (first > 0) dst.fill(a.padValue, o, o + first);
+            const row = base + y * sh + shift * sw;
+            for (let col = first, step = strideW * sw; col < end; col++)
+              dst[o + col] = src[row + col * step]!;
+            if (end < ow) dst.fill(a.padValue, o + end, o + ow);
           }
+        }
     }
 }
 

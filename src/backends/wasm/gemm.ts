@@ -393,8 +393,11 @@ export class WasmGemm {
     // Whole tiles in a (fresh, dense) output in the arena: the kernel writes C in place.
     const direct = inArena && M % MR === 0 && N % NR === 0;
     for (let batch = 0; batch < aBatch.length; batch++) {
-      this.pack(a!.buffer, a!.offset + aBatch[batch]!, sam, sak, M, K, MR, heap, aAt);
-      this.pack(b!.buffer, b!.offset + bBatch[batch]!, sbn, sbk, N, K, NR, heap, bAt);
+      // A broadcast operand (a convolution's weights against each sample) is packed once.
+      if (batch === 0 || aBatch[batch] !== aBatch[batch - 1])
+        this.pack(a!.buffer, a!.offset + aBatch[batch]!, sam, sak, M, K, MR, heap, aAt);
+      if (batch === 0 || bBatch[batch] !== bBatch[batch - 1])
+        this.pack(b!.buffer, b!.offset + bBatch[batch]!, sbn, sbk, N, K, NR, heap, bAt);
       const at = out.offset + batch * M * N;
       if (direct) {
         this.run(4 * aAt, 4 * bAt, C.byteOffset + 4 * at, mPanels, nPanels, K);
