@@ -123,3 +123,4 @@ export {
   type NodeStep,
   type EdgeStep,
 } from './explain/explain.js';
+export * as onnx from './onnx/index.js';

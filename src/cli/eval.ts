@@ -5,9 +5,9 @@
 import { dirname } from 'node:path';
 import * as nb from '../index.js';
 import { NablaError } from '../core/errors.js';
-import { readFileOrFail } from '../engine/node.js';
 import { choice, parseFlags, seedOf, UsageError } from './args.js';
-import { ACTIVATIONS, buildModel, DATASETS, loadData, type ActivationName } from './data.js';
+import { DATASETS, loadData } from './data.js';
+import { readModel } from './model-file.js';
 import { prepareOutDir, writeSet } from './output.js';
 
 export const EVAL_HELP = `Usage: nabla eval --model FILE --dataset NAME [options]
@@ -52,28 +52,6 @@ export function parseEvalArgs(args: string[]): EvalConfig | 'help' {
     out: v.out ?? null,
     dataDir: v['data-dir']!,
   };
-}
-
-/**
- * The network a model file describes (its metadata: the model, its sizes and activation), with its
- * weights.
- */
-function readModel(path: string): { model: nb.nn.Sequential; metadata: Record<string, string> } {
-  const { tensors, metadata } = nb.deserialize(readFileOrFail('eval', path), path);
-  const sizes = (metadata['architecture'] ?? '').split('-').map(Number);
-  const activation = metadata['activation'] as ActivationName;
-  if (
-    sizes.length < 2 ||
-    !sizes.every((s) => Number.isInteger(s) && s > 0) ||
-    !(activation in ACTIVATIONS)
-  )
-    throw new NablaError(
-      `${path}: no model description in its metadata (architecture '${metadata['architecture']}', activation '${metadata['activation']}'); nabla eval reads models written by nabla train`,
-    );
-  // Files written before CNNs describe MLPs.
-  const model = buildModel({ model: metadata['model'] ?? 'mlp', sizes, activation });
-  model.loadStateDict(tensors);
-  return { model, metadata };
 }
 
 export interface EvalResult {

@@ -9,8 +9,9 @@ import { UsageError } from './args.js';
 const USAGE = `Usage: nabla <command> [options]
 
 Commands:
-  train    train an MLP classifier, or resume one (nabla train --help)
+  train    train an MLP or CNN classifier, or resume one (nabla train --help)
   eval     evaluate a trained model on a dataset (nabla eval --help)
+  export   write a trained model as an ONNX file (nabla export --help)
 `;
 
 async function run(command: string, args: string[]): Promise<number> {
@@ -20,6 +21,13 @@ async function run(command: string, args: string[]): Promise<number> {
     if (config === 'help') return (process.stdout.write(TRAIN_HELP), 0);
     const result = await runTrain(config);
     return result.testAccuracy === null ? 130 : 0; // 130: stopped by Ctrl-C, checkpoint written
+  }
+  if (command === 'export') {
+    const { parseExportArgs, runExport, EXPORT_HELP } = await import('./export.js');
+    const config = parseExportArgs(args);
+    if (config === 'help') return (process.stdout.write(EXPORT_HELP), 0);
+    await runExport(config);
+    return 0;
   }
   const { parseEvalArgs, runEval, EVAL_HELP } = await import('./eval.js');
   const config = parseEvalArgs(args);
@@ -34,7 +42,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return command === undefined ? 2 : 0;
   }
-  if (command !== 'train' && command !== 'eval') {
+  if (command !== 'train' && command !== 'eval' && command !== 'export') {
     process.stderr.write(`nabla: unknown command '${command}'\n\n${USAGE}`);
     return 2;
   }

@@ -95,6 +95,8 @@ export function conv2d(
     dilation: dilations,
     padValue: 0,
   };
+  if (ops.isExportingOnnx())
+    return exportedWindows('Conv', x, attrs, { group: groups }, out, weight, bias);
   const cols = ops.im2col(x, attrs); // [N, C, kH, kW, outH, outW]
   const [n, , , , oh, ow] = cols.shape as number[];
   const patch = perGroup * kh * kw;
@@ -141,13 +143,55 @@ export interface Pool2dOptions {
   dilation?: Pair;
 }
 
-function poolWindows(
+/**
+ * The ONNX operator of a windowed layer (Conv, MaxPool, AveragePool), for export: `channels` of
+ * output, the window geometry as ONNX attributes, and `extra` ones.
+ */
+function exportedWindows(
+  type: string,
+  x: Tensor,
+  a: PatchAttrs,
+  extra: Record<string, number>,
+  channels: number,
+  ...params: (Tensor | null)[]
+): Tensor {
+  const [top, bottom, left, right] = a.padding;
+  const size = (d: 0 | 1): number =>
+    ops.windowCount(
+      type,
+      x.shape[2 + d]!,
+      a.kernel[d],
+      a.stride[d],
+      [top, left][d]!,
+      [bottom, right][d]!,
+      a.dilation[d],
+      x,
+    );
+  const inputs = [x, ...params.filter((p): p is Tensor => p !== null)];
+  // AveragePool has no dilations before opset 19.
+  const dilations: Record<string, number[]> =
+    type === 'AveragePool' ? {} : { dilations: [...a.dilation] };
+  return ops.onnxNode(
+    type,
+    inputs,
+    {
+      kernel_shape: [...a.kernel],
+      strides: [...a.stride],
+      pads: [top, left, bottom, right],
+      ...dilations,
+      ...extra,
+    },
+    [x.shape[0]!, channels, size(0), size(1)],
+  );
+}
+
+function poolAttrs(
   op: string,
   x: Tensor,
   kernelSize: Pair,
   { stride, padding = 0, dilation = 1 }: Pool2dOptions,
   padValue: number,
-): { windows: Tensor; shape: number[] } {
+): PatchAttrs {
   checkInput(op, x, -1, '');
   const kernel = pair(op, 'kernelSize', kernelSize, 1);
   const pad = pair(op, 'padding', padding, 0);
@@ -156,14 +200,23 @@ function poolWindows(
       op,
       `padding ${String(padding)} must be at most half the kernel ${String(kernelSize)}`,
     );
-  const attrs: PatchAttrs = {
+  return {
     kernel,
     stride: pair(op, 'stride', stride ?? kernel, 1),
     padding: [pad[0], pad[0], pad[1], pad[1]],
     dilation: pair(op, 'dilation', dilation, 1),
     padValue,
   };
-  const cols = ops.im2col(x, attrs);
+}
+
+function poolWindows(
+  op: string,
+  x: Tensor,
+  kernelSize: Pair,
+  options: Pool2dOptions,
+  padValue: number,
+): { windows: Tensor; shape: number[] } {
+  const cols = ops.im2col(x, poolAttrs(op, x, kernelSize, options, padValue));
   const [n, c, kh, kw, oh, ow] = cols.shape as number[];
   return { windows: ops.reshape(cols, [n!, c!, kh! * kw!, oh! * ow!]), shape: [n!, c!, oh!, ow!] };
 }
@@ -173,6 +226,14 @@ function poolWindows(
  * as in PyTorch: the maximum is gathered at its argmax.
  */
 export function maxPool2d(x: Tensor, kernelSize: Pair, options: Pool2dOptions = {}): Tensor {
+  if (ops.isExportingOnnx())
+    return exportedWindows(
+      'MaxPool',
+      x,
+      poolAttrs('maxPool2d', x, kernelSize, options, -Infinity),
+      {},
+      x.shape[1]!,
+    );
   const { windows, shape } = poolWindows('maxPool2d', x, kernelSize, options, -Infinity);
   const at = ops.argmax(windows, 2, true);
   return ops.reshape(ops.gather(windows, 2, at), shape);
@@ -184,6 +245,14 @@ export function avgPool2d(
   kernelSize: Pair,
   options: Omit<Pool2dOptions, 'dilation'> = {},
 ): Tensor {
+  if (ops.isExportingOnnx())
+    return exportedWindows(
+      'AveragePool',
+      x,
+      poolAttrs('avgPool2d', x, kernelSize, options, 0),
+      { count_include_pad: 1 },
+      x.shape[1]!,
+    );
   const { windows, shape } = poolWindows('avgPool2d', x, kernelSize, options, 0);
   return ops.reshape(ops.mean(windows, 2), shape);
 }
@@ -203,6 +272,25 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: Pair): Tensor {
   checkInput('adaptiveAvgPool2d', x, -1, '');
   const [oh, ow] = pair('adaptiveAvgPool2d', 'outputSize', outputSize, 1);
   const [h, w] = [x.shape[2]!, x.shape[3]!];
+  if (ops.isExportingOnnx()) {
+    // ONNX has adaptive pooling only to 1×1; windows that divide evenly are an AveragePool.
+    if (oh === 1 && ow === 1)
+      return ops.onnxNode('GlobalAveragePool', [x], {}, [x.shape[0]!, x.shape[1]!, 1, 1]);
+    if (h % oh !== 0 || w % ow !== 0)
+      throw opError(
+        'adaptiveAvgPool2d',
+        `${h}×${w} → ${oh}×${ow} has no ONNX operator (the windows differ in size)`,
+      );
+    const kernel: [number, number] = [h / oh, w / ow];
+    const attrs: PatchAttrs = {
+      kernel,
+      stride: kernel,
+      padding: [0, 0, 0, 0],
+      dilation: [1, 1],
+      padValue: 0,
+    };
+    return exportedWindows('AveragePool', x, attrs, { count_include_pad: 1 }, x.shape[1]!);
+  }
   return ops.matmul(ops.matmul(averaging(h, oh, x), x), ops.transpose(averaging(w, ow, x), 0, 1));
 }
 

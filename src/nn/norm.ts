@@ -5,6 +5,7 @@
 import { formatShape, opError } from '../core/errors.js';
 import { noGrad } from '../engine/grad-mode.js';
 import * as ops from '../ops/index.js';
+import { ones } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 export interface BatchNormOptions {
@@ -47,6 +48,20 @@ export function batchNorm(
         'batchNorm',
         `${name} of shape ${formatShape(v.shape)} does not fit input ${formatShape(x.shape)} (${channels} channels)`,
       );
+  }
+  if (ops.isExportingOnnx() && !training && runningMean && runningVar) {
+    return ops.onnxNode(
+      'BatchNormalization',
+      [
+        x,
+        weight ?? ops.onesLike(runningMean),
+        bias ?? ops.zerosLike(runningMean),
+        runningMean,
+        runningVar,
+      ],
+      { epsilon: eps, momentum: 1 - momentum },
+      x.shape,
+    );
   }
   const dims = x.shape.map((_, i) => i).filter((i) => i !== 1);
   let mean: Tensor;
@@ -94,6 +109,11 @@ export function layerNorm(
       'layerNorm',
       `normalized shape ${formatShape(normalizedShape)} is not the end of input ${formatShape(x.shape)}`,
     );
+  if (ops.isExportingOnnx()) {
+    const scale = weight ?? ones(normalizedShape, { dtype: x.dtype, device: x.device });
+    const inputs = bias ? [x, scale, bias] : [x, scale];
+    return ops.onnxNode('LayerNormalization', inputs, { axis: -k, epsilon: eps }, x.shape);
+  }
   const dims = normalizedShape.map((_, i) => x.ndim - k + i);
   const mean = ops.mean(x, dims, true);
   const variance = ops.mean(ops.square(ops.sub(x, mean)), dims, true);

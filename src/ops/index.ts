@@ -9,3 +9,4 @@ export * from './composite/math.js';
 export * from './composite/shape.js';
 export * from './composite/random.js';
 export { zerosLike, onesLike } from '../tensor/create.js';
+export * from './composite/onnx-node.js';
