@@ -34,7 +34,7 @@ function assertNear(actual: ArrayLike<number>, expected: ArrayLike<number>, what
 /** Whether Debian's python3 has onnx, for the checker test. */
 const hasOnnxChecker = (() => {
   try {
-    execFileSync('/usr/bin/python3', ['-c', 'import onnx'], { stdio: 'ignore' });
+    execFileSync('/usr/bin/python3', ['-c', 'import onnx.checker'], { stdio: 'ignore' });
     return true;
   } catch {
     return false;
