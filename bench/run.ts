@@ -33,6 +33,8 @@ const WORKLOADS: Record<string, string[]> = {
   'W3-1t': ['mlp', 'W3', 'NABLA_NUM_THREADS=1'],
   'W3-jit-1t': ['mlp', 'W3', 'jit', 'NABLA_NUM_THREADS=1'],
   'jit-ratio': ['jit-ratio'],
+  'W7-1t': ['cnn', 'NABLA_NUM_THREADS=1'],
+  W7: ['cnn'],
 };
 /** --soak: 100,000-step loops that dispose nothing; memory must plateau (minutes each). */
 const SOAK: Record<string, string[]> = {
@@ -172,12 +174,16 @@ if (compare) {
     ['W5 disposing, 2 threads', figure('W5-disposing', 'GB/s'), 'W5 GB/s'],
     ['W5 jit/addcmul, 1 thread', figure('W5-jit-1t', 'GB/s'), 'W5 addcmul GB/s'],
     ['W5 jit/addcmul, 2 threads', figure('W5-jit', 'GB/s'), 'W5 addcmul GB/s'],
+    ['W7 CNN, 1 thread', figure('W7-1t', 'samples/s'), 'W7 samples/s'],
+    ['W7 CNN, 2 threads', figure('W7', 'samples/s'), 'W7 samples/s'],
   ];
   for (const reference of references) {
     if (!reference) continue;
     console.log(`\n${String(reference['workload'])}, same machine:`);
     for (const [label, ours, key] of rows) {
       const theirs = reference[key];
+      if (ours !== undefined && typeof theirs === 'string')
+        console.log(`${label.padEnd(26)} nabla ${+ours.toPrecision(4)}   them: ${theirs}`);
       if (ours === undefined || typeof theirs !== 'number') continue;
       console.log(
         `${label.padEnd(26)} nabla ${+ours.toPrecision(4)}   them ${+theirs.toPrecision(4)}   ratio ${(ours / theirs).toFixed(2)}×`,

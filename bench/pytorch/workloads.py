@@ -58,6 +58,26 @@ def xor_run():
         opt.step()
 
 
+def cnn_samples_per_second(batches=40, reps=3):
+    """W7: BENCHMARKS.md's CNN, batch 64, Adam 1e-3, on one fixed batch of U[0,1) images."""
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 32, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(32, 64, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Flatten(), torch.nn.Linear(1600, 128), torch.nn.ReLU(), torch.nn.Linear(128, 10))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x = torch.rand(64, 1, 28, 28)
+    y = torch.randint(0, 10, (64,))
+
+    def run():
+        for _ in range(batches):
+            loss = F.cross_entropy(model(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    return 64 * batches / (median_ms(run, reps) / 1000)
+
+
 def main():
     torch.set_num_threads(int(sys.argv[1]) if len(sys.argv) > 1 else 1)
     threads = torch.get_num_threads()
@@ -68,6 +88,7 @@ def main():
     out["W2 samples/s"] = mlp_epoch([784, 128, 10], 64, 10_000, 5)
     out["W3 samples/s"] = mlp_epoch([784, 1024, 1024, 10], 256, 2_560, 3)
     out["W4 steps/s"] = 2000 / (median_ms(xor_run, 5) / 1000)
+    out["W7 samples/s"] = cnn_samples_per_second()
     n = 4_000_000
     a, b, c = torch.randn(n), torch.randn(n), torch.randn(n)
     with torch.no_grad():

@@ -61,6 +61,26 @@ function xorRun(): void {
   [w1, b1, w2, b2].forEach((v) => v.dispose());
 }
 
+/**
+ * One W7 training step (conv 1→32 3×3 on 28×28, batch 64), or why it cannot run: the wasm
+ * backend has no Conv2DBackpropFilter kernel (tfjs issue #8474), so convolutions cannot train.
+ */
+function cnnStep(): string {
+  const x = tf.randomUniform([64, 28, 28, 1]) as tf.Tensor4D;
+  const filter = tf.variable(tf.randomNormal([3, 3, 1, 32]) as tf.Tensor4D);
+  try {
+    tf.train
+      .adam(1e-3)
+      .minimize(() => tf.conv2d(x, filter, 1, 'valid').square().mean() as tf.Scalar);
+    return 'trains';
+  } catch (error) {
+    return `cannot train: ${(error as Error).message.split('\n')[0]}`;
+  } finally {
+    x.dispose();
+    filter.dispose();
+  }
+}
+
 const out: Record<string, number | string> = {
   workload: `TensorFlow.js ${tf.version.tfjs} (${tf.getBackend()})`,
 };
@@ -77,6 +97,7 @@ for (const n of [64, 256, 1024]) {
   }
 }
 out['W2 samples/s'] = mlpEpoch([784, 128, 10], 64, 10_000, 3);
+out['W7 samples/s'] = cnnStep();
 out['W3 samples/s'] = mlpEpoch([784, 1024, 1024, 10], 256, 2_560, 1);
 out['W4 steps/s'] = 2000 / (measure(xorRun, 3, 1).median / 1000);
 const n = 4_000_000;
