@@ -20,11 +20,17 @@ const step = (): number => {
   return loss.item();
 };
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-for (let i = 0; i < 5; i++) (step(), await turn());
+for (let i = 0; i < 5; i++) {
+  step();
+  await turn();
+}
 const rates: number[] = [];
 for (let rep = 0; rep < 3; rep++) {
   const start = performance.now();
-  for (let i = 0; i < 40; i++) (step(), await turn());
+  for (let i = 0; i < 40; i++) {
+    step();
+    await turn();
+  }
   rates.push((64 * 40) / ((performance.now() - start) / 1000));
 }
 rates.sort((a, b) => a - b);
