@@ -15,11 +15,11 @@ import {
   collapse,
   computeType,
   FLOAT_HELPERS,
-  FLAT_WORKGROUP,
-  grid,
+  dispatchPerElement,
   header,
   offsetsFrom,
   Params,
+  PER_ELEMENT_MAIN,
   store,
   type ComputeType,
   type View,
@@ -111,21 +111,12 @@ export function elementwiseKernel(
       reads.map((x) => x.dtype),
     )}
 ${helpersFor(ct)}
-@compute @workgroup_size(256)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = (${FLAT_WORKGROUP}) * 256u + lid;
-  if (i >= P(0u)) { return; }
+${PER_ELEMENT_MAIN}
   ${offsets.map(({ name, offsetAt }) => `var ${name} = S(${offsetAt}u);`).join(' ')}
   ${offsetsFrom('i', rank, shapeAt, offsets)}
   ${body(expr, reads, out.dtype, ct)}
 }`;
-    context.dispatch({
-      op,
-      source,
-      buffers: operands.map((x) => x.buffer.gpu),
-      params: params.toArray(),
-      workgroups: grid(Math.ceil(size / 256)),
-    });
+    dispatchPerElement(context, op, source, operands, params, size);
     // Safe at once in stream order: a kernel recorded later writes it after this one has read it.
     for (const x of reads) if (!inputs.includes(x)) context.pool.release(x.buffer);
   };

@@ -11,19 +11,15 @@ import type { GpuContext } from './context.js';
 import { elementwiseKernel } from './elementwise.js';
 import {
   computeType,
-  FLAT_WORKGROUP,
-  grid,
+  coordinates,
+  dispatchPerElement,
   header,
   Params,
+  PER_ELEMENT_MAIN,
   storageType,
   store,
   type View,
 } from './wgsl.js';
-
-const MAIN = `@compute @workgroup_size(256)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = (${FLAT_WORKGROUP}) * 256u + lid;
-  if (i >= P(0u)) { return; }`;
 
 /** Sets every element of the contiguous `out` to `value`. */
 export function fill(context: GpuContext, out: View, value: number): void {
@@ -35,26 +31,17 @@ export function fill(context: GpuContext, out: View, value: number): void {
   else bits[0] = type === 'u32' ? Number(value !== 0) : value | 0;
   const params = new Params();
   params.push(size, out.offset, bits[0]!);
-  context.dispatch({
-    op: 'fill',
-    source: `${header('fill', params.length, out.dtype, [])}
-${MAIN}
+  dispatchPerElement(
+    context,
+    'fill',
+    `${header('fill', params.length, out.dtype, [])}
+${PER_ELEMENT_MAIN}
   out[S(1u) + i32(i)] = bitcast<${type}>(P(2u));
 }`,
-    buffers: [out.buffer.gpu],
-    params: params.toArray(),
-    workgroups: grid(Math.ceil(size / 256)),
-  });
-}
-
-/** Coordinates of output element `i` (shape at params[shapeAt..]) as c0..c{rank-1}. */
-function coordinates(rank: number, shapeAt: number): string {
-  const lines = ['var rem = i;'];
-  for (let d = rank - 1; d >= 0; d--) {
-    if (d > 0) lines.push(`let c${d} = rem % P(${shapeAt + d}u); rem = rem / P(${shapeAt + d}u);`);
-    else lines.push('let c0 = rem;');
-  }
-  return lines.join('\n  ');
+    [out],
+    params,
+    size,
+  );
 }
 
 /** Σ c_d · stride_d over the dimensions other than `skip` (strides at params[strideAt..]). */
@@ -76,7 +63,7 @@ export function gatherKernel(context: GpuContext) {
     const xStrideAt = params.push(...x!.strides);
     const ct = computeType([out.dtype]);
     const source = `${header('gather', params.length, out.dtype, [x!.dtype, index!.dtype])}
-${MAIN}
+${PER_ELEMENT_MAIN}
   ${coordinates(rank, shapeAt)}
   let k = in1[S(2u) + ${dot(rank, indexStrideAt, -1)}];
   var v = ${ct}(0);
@@ -84,13 +71,7 @@ ${MAIN}
   if (k >= 0 && u32(k) < P(4u)) { v = ${ct}(in0[S(3u) + ${dot(rank, xStrideAt, dim)} + k * S(${xStrideAt + dim}u)]); }
   out[S(1u) + i32(i)] = ${store(out.dtype, 'v', ct)};
 }`;
-    context.dispatch({
-      op: 'gather',
-      source,
-      buffers: [out.buffer.gpu, x!.buffer.gpu, index!.buffer.gpu],
-      params: params.toArray(),
-      workgroups: grid(Math.ceil(size / 256)),
-    });
+    dispatchPerElement(context, 'gather', source, [out, x!, index!], params, size);
   };
 }
 
@@ -112,29 +93,23 @@ export function scatterAddKernel(context: GpuContext) {
     const ct = computeType([out.dtype]);
     const outside = Array.from({ length: rank }, (_, d) => d)
       .filter((d) => d !== dim)
-      .map((d) => `c${d} >= P(${indexShapeAt + d}u)`);
+      .map((d) => `c${d} >= S(${indexShapeAt + d}u)`);
     const source = `${header('scatterAdd', params.length, out.dtype, [index!.dtype, src!.dtype])}
-${MAIN}
+${PER_ELEMENT_MAIN}
   ${coordinates(rank, shapeAt)}
   var acc = ${ct}(0);
   if (!(${outside.join(' || ') || 'false'})) {
     let ib = S(2u) + ${dot(rank, indexStrideAt, dim)};
     let sb = S(3u) + ${dot(rank, srcStrideAt, dim)};
     for (var k = 0; k < i32(P(4u)); k++) {
-      if (in0[ib + k * S(${indexStrideAt + dim}u)] == i32(c${dim})) {
+      if (in0[ib + k * S(${indexStrideAt + dim}u)] == c${dim}) {
         acc = acc + ${ct}(in1[sb + k * S(${srcStrideAt + dim}u)]);
       }
     }
   }
   out[S(1u) + i32(i)] = ${store(out.dtype, 'acc', ct)};
 }`;
-    context.dispatch({
-      op: 'scatterAdd',
-      source,
-      buffers: [out.buffer.gpu, index!.buffer.gpu, src!.buffer.gpu],
-      params: params.toArray(),
-      workgroups: grid(Math.ceil(size / 256)),
-    });
+    dispatchPerElement(context, 'scatterAdd', source, [out, index!, src!], params, size);
   };
 }
 

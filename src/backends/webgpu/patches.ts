@@ -6,21 +6,16 @@
 import { sizeOf } from '../../core/shape.js';
 import type { PrimitiveAttrs } from '../primitives.js';
 import type { GpuContext } from './context.js';
-import { computeType, FLAT_WORKGROUP, grid, header, Params, store, type View } from './wgsl.js';
-
-const MAIN = `@compute @workgroup_size(256)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = (${FLAT_WORKGROUP}) * 256u + lid;
-  if (i >= P(0u)) { return; }`;
-
-/** Splits `i` into coordinates c0..c{n-1} of a shape held at params[at..]. */
-function coordinates(count: number, at: number): string {
-  const lines = ['var rem = i;'];
-  for (let d = count - 1; d > 0; d--)
-    lines.push(`let c${d} = i32(rem % P(${at + d}u)); rem = rem / P(${at + d}u);`);
-  lines.push('let c0 = i32(rem);');
-  return lines.join('\n  ');
-}
+import {
+  computeType,
+  coordinates,
+  dispatchPerElement,
+  header,
+  Params,
+  PER_ELEMENT_MAIN,
+  store,
+  type View,
+} from './wgsl.js';
 
 /** The window geometry: stride, padding (top, left), dilation, as params from `at`. */
 function geometry(params: Params, a: PrimitiveAttrs['Im2Col']): number {
@@ -49,7 +44,7 @@ export function im2colKernel(context: GpuContext) {
     const ct = computeType([out.dtype]);
     const source = `${header('Im2Col', params.length, out.dtype, [x!.dtype])}
 fn bits_f(b: u32) -> f32 { var v = b; return bitcast<f32>(v); }
-${MAIN}
+${PER_ELEMENT_MAIN}
   ${coordinates(6, shapeAt)}
   ${GEOMETRY(g)}
   let y = c4 * sh - top + c2 * dh;
@@ -60,13 +55,7 @@ ${MAIN}
   }
   out[S(1u) + i32(i)] = ${store(out.dtype, 'v', ct)};
 }`;
-    context.dispatch({
-      op: 'Im2Col',
-      source,
-      buffers: [out.buffer.gpu, x!.buffer.gpu],
-      params: params.toArray(),
-      workgroups: grid(Math.ceil(size / 256)),
-    });
+    dispatchPerElement(context, 'Im2Col', source, [out, x!], params, size);
   };
 }
 
@@ -83,7 +72,7 @@ export function col2imKernel(context: GpuContext) {
     const ct = computeType([out.dtype]);
     const s = (d: number): string => `S(${strideAt + d}u)`;
     const source = `${header('Col2Im', params.length, out.dtype, [cols!.dtype])}
-${MAIN}
+${PER_ELEMENT_MAIN}
   ${coordinates(4, shapeAt)}
   ${GEOMETRY(g)}
   let base = S(2u) + c0 * ${s(0)} + c1 * ${s(1)};
@@ -99,12 +88,6 @@ ${MAIN}
   }
   out[S(1u) + i32(i)] = ${store(out.dtype, 'acc', ct)};
 }`;
-    context.dispatch({
-      op: 'Col2Im',
-      source,
-      buffers: [out.buffer.gpu, cols!.buffer.gpu],
-      params: params.toArray(),
-      workgroups: grid(Math.ceil(size / 256)),
-    });
+    dispatchPerElement(context, 'Col2Im', source, [out, cols!], params, size);
   };
 }

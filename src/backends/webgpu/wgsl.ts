@@ -6,6 +6,7 @@
 import type { DType } from '../../core/dtype.js';
 import { opError } from '../../core/errors.js';
 import type { ArrayView } from '../primitives.js';
+import type { GpuContext } from './context.js';
 import type { GpuBuffer } from './pool.js';
 
 export type View = ArrayView<GpuBuffer>;
@@ -105,6 +106,42 @@ export function grid(workgroups: number): [number, number] {
 
 /** The flat workgroup number in a grid made by `grid()` (uniform across the workgroup). */
 export const FLAT_WORKGROUP = 'wid.x + wid.y * nw.x';
+
+/**
+ * The entry point of a kernel with one thread per output element: `i` is the element, and threads
+ * past the count in params[0] return.
+ */
+export const PER_ELEMENT_MAIN = `@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = (${FLAT_WORKGROUP}) * 256u + lid;
+  if (i >= P(0u)) { return; }`;
+
+/** WGSL splitting element `i` into i32 coordinates c0..c{count−1} of a shape at params[at..]. */
+export function coordinates(count: number, at: number): string {
+  const lines = ['var rem = i;'];
+  for (let d = count - 1; d > 0; d--)
+    lines.push(`let c${d} = i32(rem % P(${at + d}u)); rem = rem / P(${at + d}u);`);
+  lines.push('let c0 = i32(rem);');
+  return lines.join('\n  ');
+}
+
+/** Launches a PER_ELEMENT_MAIN kernel over `size` elements (params[0] must hold `size`). */
+export function dispatchPerElement(
+  context: GpuContext,
+  op: string,
+  source: string,
+  views: readonly View[],
+  params: Params,
+  size: number,
+): void {
+  context.dispatch({
+    op,
+    source,
+    buffers: views.map((v) => v.buffer.gpu),
+    params: params.toArray(),
+    workgroups: grid(Math.ceil(size / 256)),
+  });
+}
 
 /**
  * Merges adjacent dimensions that are contiguous in every operand and drops size-1 ones, so the
