@@ -206,56 +206,8 @@ function sgd() {
 }
 
 function footer() {
-  // The smallest module with a v128 constant: validates only where WebAssembly SIMD runs.
-  const simd = WebAssembly.validate(
-    Uint8Array.of(
-      0,
-      97,
-      115,
-      109,
-      1,
-      0,
-      0,
-      0,
-      1,
-      5,
-      1,
-      96,
-      0,
-      1,
-      123,
-      3,
-      2,
-      1,
-      0,
-      10,
-      22,
-      1,
-      20,
-      0,
-      253,
-      12,
-      0,
-      0,
-      0,
-      0,
-      0,
-      0,
-      0,
-      0,
-      0,
-      0,
-      0,
-      0,
-      0,
-      0,
-      0,
-      0,
-      11,
-    ),
-  );
   $('footer').textContent =
-    `Runs on: cpu — ${simd ? 'WebAssembly SIMD' : 'plain JavaScript'}, threads=1 (cross-origin isolated: ${globalThis.crossOriginIsolated ? 'yes' : 'no'}).`;
+    `Runs on: ${nb.deviceInfo()} (cross-origin isolated: ${globalThis.crossOriginIsolated ? 'yes' : 'no'}).`;
 }
 
 // A link may carry its own program: backprop.html#program=sigmoid(w*x%2Bb)

@@ -68,7 +68,7 @@ async function train() {
     if (++done % 10 === 0) postMessage({ type: 'progress', done, total: loader.length });
   }
   const accuracy = nb.noGrad(() => nb.metrics.accuracy(model.forward(data.testX), data.testY));
-  postMessage({ type: 'trained', accuracy });
+  postMessage({ type: 'trained', accuracy, runsOn: nb.deviceInfo() });
 }
 
 function load(bytes) {
@@ -76,7 +76,7 @@ function load(bytes) {
   const candidate = freshModel();
   candidate.loadStateDict(tensors); // refuses another architecture, naming what differs
   model = candidate;
-  postMessage({ type: 'loaded' });
+  postMessage({ type: 'loaded', runsOn: nb.deviceInfo() });
 }
 
 function predict(pixels) {

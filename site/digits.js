@@ -9,7 +9,14 @@ const ctx = pad.getContext('2d');
 let drawing = false;
 let ready = false;
 
+/** The footer names what the worker runs on, as it reports it. */
+function runsOn(what) {
+  $('footer').textContent =
+    `Runs on: ${what}, in a Worker (cross-origin isolated: ${globalThis.crossOriginIsolated ? 'yes' : 'no'}).`;
+}
+
 worker.onmessage = ({ data }) => {
+  if (data.runsOn) runsOn(data.runsOn);
   if (data.type === 'progress') $('progress').value = data.done / data.total;
   else if (data.type === 'trained') {
     $('progress').value = 1;
@@ -87,6 +94,5 @@ $('file').addEventListener('change', async () => {
   $('message').textContent = '';
   worker.postMessage({ type: 'load', bytes: await file.arrayBuffer() });
 });
-$('footer').textContent =
-  `Runs on: cpu — WebAssembly in a Worker, threads=1 (cross-origin isolated: ${globalThis.crossOriginIsolated ? 'yes' : 'no'}).`;
+runsOn('cpu');
 clear();

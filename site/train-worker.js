@@ -185,6 +185,7 @@ async function report() {
   const correct = nb.noGrad(() => trainer.predict(data.testX).argmax(1).eq(data.testY).sum());
   postMessage({
     type: 'progress',
+    runsOn: nb.deviceInfo(run.config.device),
     step,
     trainLoss: await trainer.lossOn(data.trainX, data.trainY),
     testLoss: await trainer.lossOn(data.testX, data.testY),

@@ -100,6 +100,8 @@ function progress(report) {
   $('status').textContent =
     `step ${report.step}   train loss ${report.trainLoss.toFixed(4)}   test loss ${report.testLoss.toFixed(4)}   test accuracy ${report.testAccuracy.toFixed(3)}`;
   document.body.dataset.accuracy = String(report.testAccuracy);
+  $('footer').textContent =
+    `Runs on: ${report.runsOn}, in a Worker (cross-origin isolated: ${globalThis.crossOriginIsolated ? 'yes' : 'no'}); webgpu: ${hasWebGpu ? 'available in this browser' : 'not in this browser'}.`;
   document.body.dataset.step = String(report.step);
   const done = location.hash === '#run' && report.step >= STEPS_WHEN_RUN;
   if (done) running = false;
@@ -213,7 +215,6 @@ for (const control of $('controls').querySelectorAll('input, select'))
   control.addEventListener('change', reset);
 const hasWebGpu = 'gpu' in globalThis.navigator;
 if (!hasWebGpu) $('device').querySelector('option[value="webgpu"]').disabled = true;
-$('footer').textContent =
-  `Runs on: cpu — WebAssembly in a Worker, threads=1 (cross-origin isolated: ${globalThis.crossOriginIsolated ? 'yes' : 'no'}); webgpu: ${hasWebGpu ? 'available in this browser' : 'not in this browser'}.`;
+
 reset();
 if (location.hash === '#run') start();

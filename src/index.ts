@@ -28,7 +28,7 @@ export {
 } from './tensor/create.js';
 export { manualSeed } from './engine/random.js';
 export { noGrad, enableGrad, isGradEnabled } from './engine/grad-mode.js';
-export { useDevice, startDevice, getDefaultDevice, memory } from './engine/devices.js';
+export { useDevice, startDevice, getDefaultDevice, deviceInfo, memory } from './engine/devices.js';
 export type { Device } from './backends/backend.js';
 export type { DType, TypedArray } from './core/dtype.js';
 export type { Shape } from './core/shape.js';

@@ -91,6 +91,45 @@ const WEBGPU_SMOKE = `<!doctype html>
   document.getElementById('result').textContent = JSON.stringify(out);
 </script>`;
 
+/**
+ * A Worker page: nabla inside a module Worker of a cross-origin-isolated page starts worker threads
+ * of its own for large products (the page's own thread may not wait on Atomics, so it runs alone).
+ */
+const THREADS_PAGE = `<!doctype html>
+<meta charset="utf-8">
+<link rel="icon" href="data:,">
+<pre id="result">pending</pre>
+<script type="module">
+  const worker = new Worker('./threads-worker.js', { type: 'module' });
+  worker.onmessage = ({ data }) => (document.getElementById('result').textContent = JSON.stringify(data));
+  worker.onerror = (e) => (document.getElementById('result').textContent = JSON.stringify({ error: e.message }));
+</script>`;
+const THREADS_WORKER = `
+import * as nb from './nabla.js';
+try {
+  nb.manualSeed(1);
+  const a = nb.randn([300, 400]);
+  const b = nb.randn([400, 500]);
+  let c;
+  // The workers start with the first large product and take chunks once they are up.
+  for (let i = 0; i < 20; i++) {
+    c = a.matmul(b);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  // Row 7 by hand, in float64: the threaded product must give the same values.
+  const [ad, bd, cd] = [a.dataSync(), b.dataSync(), c.dataSync()];
+  let maxError = 0;
+  for (let j = 0; j < 500; j++) {
+    let sum = 0;
+    for (let k = 0; k < 400; k++) sum += ad[7 * 400 + k] * bd[k * 500 + j];
+    maxError = Math.max(maxError, Math.abs(sum - cd[7 * 500 + j]));
+  }
+  postMessage({ info: nb.deviceInfo(), maxError });
+} catch (e) {
+  postMessage({ error: String(e && e.stack || e) });
+}
+`;
+
 /** Chromium as the probe and the playground test it: system browser, no download, no sandbox. */
 const LAUNCH = {
   executablePath: CHROMIUM,
@@ -144,6 +183,8 @@ describe('in headless Chromium', { skip, timeout: 180_000 }, () => {
     const dir = buildSite();
     writeFileSync(join(dir, 'smoke.html'), SMOKE);
     writeFileSync(join(dir, 'webgpu.html'), WEBGPU_SMOKE);
+    writeFileSync(join(dir, 'threads.html'), THREADS_PAGE);
+    writeFileSync(join(dir, 'threads-worker.js'), THREADS_WORKER);
     ({ server, url } = await serveSite(dir));
     browser = await puppeteer.launch(LAUNCH);
     mkdirSync(shots, { recursive: true });
@@ -197,6 +238,24 @@ describe('in headless Chromium', { skip, timeout: 180_000 }, () => {
     }
   });
 
+  test('inside a Worker, products run on worker threads of its own, with the same values', async () => {
+    const { page, errors } = await open(browser, `${url}threads.html`);
+    await page.waitForFunction(() => document.getElementById('result')!.textContent !== 'pending', {
+      timeout: 60_000,
+    });
+    const out = JSON.parse(await page.$eval('#result', (e) => e.textContent!)) as Record<
+      string,
+      unknown
+    >;
+    assert.equal(out['error'], undefined, String(out['error']));
+    assert.match(
+      String(out['info']),
+      /^cpu: WebAssembly SIMD, threads=([2-9]|\d\d) \(\d+ workers started\)$/,
+    );
+    assert.ok((out['maxError'] as number) < 1e-3, `max error ${String(out['maxError'])}`);
+    assert.deepEqual(errors, []);
+  });
+
   test("playground (a): the worked example's values and gradients in the right nodes", async () => {
     const { page, errors } = await open(browser, `${url}backprop.html`);
     await page.waitForFunction(() => document.body.dataset['ready'] === 'true');
@@ -227,7 +286,7 @@ describe('in headless Chromium', { skip, timeout: 180_000 }, () => {
     assert.deepEqual((await texts())['w']![0], '= 2.8');
     assert.match(
       await page.$eval('#footer', (e) => e.textContent!),
-      /Runs on: cpu — WebAssembly SIMD, threads=1 \(cross-origin isolated: yes\)/,
+      /Runs on: cpu: WebAssembly SIMD, threads=1 \(cross-origin isolated: yes\)/,
     );
     // A formula that does not parse is a message on the page, which keeps working.
     await page.$eval('#program', (e) => ((e as HTMLTextAreaElement).value = 'w*(x+'));
@@ -263,6 +322,10 @@ describe('in headless Chromium', { skip, timeout: 180_000 }, () => {
         return seen.size;
       });
       assert.ok(colours > 4, `${colours} colours on the heatmap`);
+      assert.match(
+        await page.$eval('#footer', (e) => e.textContent!),
+        /Runs on: cpu: WebAssembly SIMD, threads=\d+.*, in a Worker \(cross-origin isolated: yes\)/,
+      );
       if (mode === 'jit')
         await page.screenshot({ path: join(shots, 'playground-train.png'), fullPage: true });
       assert.deepEqual(errors, []);
@@ -286,7 +349,10 @@ describe('in headless Chromium', { skip, timeout: 180_000 }, () => {
       assert.equal(await page.$eval('#message', (e) => e.textContent), '');
       const accuracy = Number(await page.evaluate(() => document.body.dataset['accuracy']));
       assert.ok(accuracy >= 0.95, `test accuracy ${accuracy}`);
-      assert.match(await page.$eval('#footer', (e) => e.textContent!), /webgpu: available/);
+      assert.match(
+        await page.$eval('#footer', (e) => e.textContent!),
+        /Runs on: webgpu: .+, in a Worker .*webgpu: available/,
+      );
       assert.deepEqual(errors, []);
     } finally {
       await gpuBrowser.close();

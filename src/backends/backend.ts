@@ -30,6 +30,8 @@ export interface Backend<Buffer = unknown> {
   /** Elements [offset, offset + size) of a buffer, as an array the caller may keep. */
   read(buffer: Buffer, range: { offset: number; size: number }): Promise<TypedArray>;
   readonly kernels: KernelTable<Buffer>;
+  /** What it runs on, for people: `WebAssembly SIMD, threads=2`, a GPU adapter's name. */
+  describe(): string;
   /** Memory figures for nb.memory(), by name. */
   memory?(): Readonly<Record<string, number>>;
   /**

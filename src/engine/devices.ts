@@ -51,6 +51,14 @@ export async function useDevice(device: Device): Promise<void> {
   defaultDevice = device;
 }
 
+/**
+ * What a started device runs on, e.g. `cpu: WebAssembly SIMD, threads=2` or `webgpu: <adapter>`
+ * (the playground's footers show it).
+ */
+export function deviceInfo(device: Device = defaultDevice): string {
+  return `${device}: ${getBackend(device).describe()}`;
+}
+
 export function getDefaultDevice(): Device {
   return defaultDevice;
 }

@@ -195,4 +195,10 @@ export const cpuBackend: Backend<TypedArray> = {
   },
   kernels,
   memory: () => ({ ...pool.stats() }),
+  describe: () => {
+    if (!useWasm) return 'plain JavaScript, threads=1';
+    // Worker threads start with the first product large enough to share.
+    const started = gemm?.workersReady ?? 0;
+    return `WebAssembly SIMD, threads=${threadCount()}${started ? ` (${started} workers started)` : ''}`;
+  },
 };

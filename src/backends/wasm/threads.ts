@@ -11,8 +11,11 @@
  * call), sent before their first job: a worker that meets a kernel number it does not know yet
  * reads the pending registrations synchronously (receiveMessageOnPort), in order.
  *
- * Node only (worker_threads); elsewhere, and with NABLA_NUM_THREADS=1, everything runs on the
- * calling thread.
+ * In Node the workers are worker_threads. In browsers they are Workers, started from inside a
+ * Worker of a cross-origin-isolated page (SharedArrayBuffer, and Atomics.wait, which the page's
+ * own thread may not call); they sleep in Atomics.waitAsync, so kernel registrations arrive as
+ * ordinary messages between jobs, and a job whose kernel a worker has not received yet is left to
+ * the others. Elsewhere, and with NABLA_NUM_THREADS=1, everything runs on the calling thread.
  */
 import { NablaError } from '../../core/errors.js';
 import { envVar, optionalNodeModule } from '../../engine/node.js';
@@ -114,11 +117,67 @@ for (;;) {
 `;
 
 /**
+ * The browser's side: the same protocol, with registrations as messages and the idle wait
+ * asynchronous (a Worker's event loop must turn for messages to arrive).
+ */
+const BROWSER_WORKER_SOURCE = `
+const [JOB, KERNEL, ARGC, NEXT, CHUNKS, REMAINING, FAILED] = [${JOB}, ${KERNEL}, ${ARGC}, ${NEXT}, ${CHUNKS}, ${REMAINING}, ${FAILED}];
+const kernels = [];
+let memory, ctl;
+const tagOf = ${tagOf.toString()};
+const claimChunks = ${claimChunks.toString()};
+function call(chunk) {
+  try {
+    const at = ${TABLE} + chunk * ${MAX_KERNEL_ARGS};
+    kernels[ctl[KERNEL]](...ctl.subarray(at, at + ctl[ARGC]));
+  } catch {
+    Atomics.store(ctl, FAILED, 1);
+  }
+  if (Atomics.sub(ctl, REMAINING, 1) === 1) Atomics.notify(ctl, REMAINING);
+}
+onmessage = async ({ data }) => {
+  if (data.module) {
+    kernels.push(new WebAssembly.Instance(data.module, { env: { memory } }).exports[data.exportName]);
+    return;
+  }
+  memory = data.memory;
+  ctl = new Int32Array(data.control);
+  Atomics.store(ctl, ${READY} + data.slot, 1);
+  let seen = 0;
+  for (;;) {
+    const wait = Atomics.waitAsync(ctl, JOB, seen);
+    if (wait.async) await wait.value;
+    seen = Atomics.load(ctl, JOB);
+    if (Atomics.load(ctl, KERNEL) < kernels.length) claimChunks(ctl, tagOf(seen), call, NEXT, CHUNKS);
+  }
+};
+`;
+
+/** Whether this is a browser Worker that may start worker threads of its own. */
+function inIsolatedBrowserWorker(): boolean {
+  const scope = globalThis as {
+    WorkerGlobalScope?: unknown;
+    crossOriginIsolated?: boolean;
+    Worker?: unknown;
+  };
+  return (
+    scope.WorkerGlobalScope !== undefined &&
+    scope.crossOriginIsolated === true &&
+    typeof scope.Worker === 'function' &&
+    typeof (Atomics as { waitAsync?: unknown }).waitAsync === 'function'
+  );
+}
+
+/**
  * NABLA_NUM_THREADS, else every core the runtime reports. More threads than cores only wait on each
  * other (a matmul ran 40× slower with 64 on 2 cores), so a larger setting is capped, with a warning.
  */
 export function threadCount(): number {
-  const cores = optionalNodeModule('node:os')?.availableParallelism() ?? 1;
+  const browserCores = inIsolatedBrowserWorker()
+    ? ((globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator
+        ?.hardwareConcurrency ?? 1)
+    : 1;
+  const cores = optionalNodeModule('node:os')?.availableParallelism() ?? browserCores;
   const requested = envVar('NABLA_NUM_THREADS');
   if (requested === undefined) return cores;
   const n = Number(requested);
@@ -162,8 +221,9 @@ export class WorkerPool {
   }
 
   private static create(memory: WebAssembly.Memory, workers: number): WorkerPool | null {
+    if (workers < 1) return null;
     const threads = optionalNodeModule('node:worker_threads');
-    if (!threads || workers < 1) return null;
+    if (!threads) return inIsolatedBrowserWorker() ? WorkerPool.inBrowser(memory, workers) : null;
     const pool = new WorkerPool(Math.min(workers, MAX_WORKERS));
     Atomics.store(pool.control, NEXT, CLOSED);
     for (let slot = 0; slot < pool.size; slot++) {
@@ -173,6 +233,19 @@ export class WorkerPool {
       });
       worker.unref(); // an idle pool never keeps the process alive
       worker.on('error', () => (pool.broken = true));
+      pool.workers.push(worker);
+    }
+    return pool;
+  }
+
+  private static inBrowser(memory: WebAssembly.Memory, workers: number): WorkerPool {
+    const pool = new WorkerPool(Math.min(workers, MAX_WORKERS));
+    Atomics.store(pool.control, NEXT, CLOSED);
+    const url = URL.createObjectURL(new Blob([BROWSER_WORKER_SOURCE], { type: 'text/javascript' }));
+    for (let slot = 0; slot < pool.size; slot++) {
+      const worker = new Worker(url);
+      worker.onerror = () => (pool.broken = true);
+      worker.postMessage({ memory, control: pool.control.buffer, slot });
       pool.workers.push(worker);
     }
     return pool;

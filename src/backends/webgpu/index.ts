@@ -201,6 +201,7 @@ export async function createWebGpuBackend(): Promise<WebGpuBackend> {
     },
     kernels,
     memory: () => ({ ...pool.stats() }),
+    describe: () => context.adapterName,
   };
 }
 
