@@ -2,7 +2,7 @@
 import type { TypedArray } from '../../core/dtype.js';
 import { opError } from '../../core/errors.js';
 import type { ArrayView, PrimitiveAttrs } from '../primitives.js';
-import { elementwise, restride } from './elementwise.js';
+import { elementwise, isDense, restride } from './elementwise.js';
 import { blockOffsets } from './reduce.js';
 
 type View = ArrayView<TypedArray>;
@@ -50,12 +50,51 @@ function gatherBlocks(out: View, x: View, index: View, dim: number): boolean {
   return true;
 }
 
+/**
+ * Dense operands whose shapes agree outside `dim` (a pooling's argmax picks): the loops over
+ * [before, along, after] with no offset lists, visiting positions in the general path's order.
+ * Returns the sizes, or null for other layouts.
+ */
+function denseAlong(
+  dim: number,
+  index: View,
+  ...others: View[]
+): { before: number; after: number; along: number } | null {
+  const all = [index, ...others];
+  if (!all.every(isDense)) return null;
+  const fits = others.every(
+    (v) =>
+      v.shape.length === index.shape.length &&
+      v.shape.every((n, d) => d === dim || n === index.shape[d]),
+  );
+  if (!fits) return null;
+  const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+  return {
+    before: size(index.shape.slice(0, dim)),
+    after: size(index.shape.slice(dim + 1)),
+    along: index.shape[dim]!,
+  };
+}
+
 export function gather(
   out: View,
   [x, index]: readonly View[],
   { dim }: PrimitiveAttrs['Gather'],
 ): void {
   if (gatherBlocks(out, x!, index!, dim)) return;
+  const dense = denseAlong(dim, index!, x!, out);
+  if (dense) {
+    const { before, after, along } = dense;
+    const size = x!.shape[dim]!;
+    const [X, I, O] = [x!.buffer, index!.buffer, out.buffer];
+    for (let a = 0, p = 0; a < before; a++)
+      for (let k = 0; k < along; k++)
+        for (let b = 0; b < after; b++, p++) {
+          const j = checkedIndex('gather', I[index!.offset + p]!, size);
+          O[out.offset + p] = X[x!.offset + (a * size + j) * after + b]!;
+        }
+    return;
+  }
   const xBase = offsetsExceptDim(index!, x!.strides, dim);
   const iPos = blockOffsets(index!.shape, index!.strides);
   const size = x!.shape[dim]!;
@@ -71,6 +110,23 @@ export function scatterAdd(
   [index, src]: readonly View[],
   { dim }: PrimitiveAttrs['ScatterAdd'],
 ): void {
+  const dense = denseAlong(dim, index!, src!);
+  if (dense && isDense(out)) {
+    const { before, after, along } = dense;
+    const size = out.shape[dim]!;
+    const [I, S, O] = [index!.buffer, src!.buffer, out.buffer];
+    O.fill(0, out.offset, out.offset + before * size * after);
+    for (let a = 0, p = 0; a < before; a++)
+      for (let k = 0; k < along; k++)
+        for (let b = 0; b < after; b++, p++) {
+          const at =
+            out.offset +
+            (a * size + checkedIndex('scatterAdd', I[index!.offset + p]!, size)) * after +
+            b;
+          O[at] = O[at]! + S[src!.offset + p]!;
+        }
+    return;
+  }
   const oBase = offsetsExceptDim(index!, out.strides, dim);
   const iPos = blockOffsets(index!.shape, index!.strides);
   const sPos = blockOffsets(index!.shape, src!.strides);

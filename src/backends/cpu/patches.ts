@@ -56,18 +56,21 @@ export function col2im(out: View, [cols]: readonly View[], a: PrimitiveAttrs['Co
     for (let ch = 0; ch < c; ch++) {
       const plane = out.offset + (b * c + ch) * h * w;
       for (let i = 0; i < kh; i++)
-        for (let j = 0; j < kw; j++)
+        for (let j = 0; j < kw; j++) {
+          // Window columns that land inside the row: [first, end), as in im2col.
+          const shift = j * dw - left;
+          const first = Math.min(ow, Math.max(0, Math.ceil(-shift / strideW)));
+          const end = Math.max(first, Math.min(ow, Math.ceil((w - shift) / strideW)));
           for (let r = 0; r < oh; r++) {
             const y = r * strideH - top + i * dh;
             if (y < 0 || y >= h) continue;
             const at = cols!.offset + b * s[0]! + ch * s[1]! + i * s[2]! + j * s[3]! + r * s[4]!;
-            for (let col = 0; col < ow; col++) {
-              const xw = col * strideW - left + j * dw;
-              if (xw >= 0 && xw < w) {
-                const k = plane + y * w + xw;
-                dst[k] = dst[k]! + src[at + col * s[5]!]!;
-              }
+            const row = plane + y * w + shift;
+            for (let col = first; col < end; col++) {
+              const k = row + col * strideW;
+              dst[k] = dst[k]! + src[at + col * s[5]!]!;
             }
           }
+        }
     }
 }

@@ -145,11 +145,34 @@ function checkedIntSum(out: View, x: View, attrs: ReduceAttrs): void {
   }
 }
 
+/**
+ * A fold over one dimension of a dense view, as [outer, R, inner] loops: the windows of a pooling
+ * (argmax over a window's elements, for every position) without the offset lists. The same
+ * elements in the same order as the general path, so the same results. False for other layouts.
+ */
+function foldOneDim(fold: Fold, out: View, x: View, dims: readonly number[]): boolean {
+  if (dims.length !== 1 || !isDense(x) || fold === sum) return false;
+  const d = dims[0]!;
+  const R = x.shape[d]!;
+  const inner = sizeOf(x.shape.slice(d + 1));
+  const outer = sizeOf(x.shape.slice(0, d));
+  if (inner === 1 || R === 0) return false; // the trailing case is the general path's own fast one
+  const rel = new Int32Array(R);
+  for (let r = 0; r < R; r++) rel[r] = r * inner;
+  const [data, o] = [x.buffer, out.buffer];
+  for (let a = 0, at = out.offset; a < outer; a++) {
+    const base = x.offset + a * R * inner;
+    for (let b = 0; b < inner; b++) o[at++] = fold(data, base + b, rel);
+  }
+  return true;
+}
+
 export function reduceKernel(fold: Fold) {
   return (out: View, [x]: readonly View[], attrs: ReduceAttrs): void => {
     const { dims } = attrs;
     if (fold === sum && out.dtype === 'int32') return checkedIntSum(out, x!, attrs);
     if (fold === sum && denseSum(out, x!, dims)) return;
+    if (foldOneDim(fold, out, x!, dims)) return;
     const reduced = new Set(dims);
     const keptShape: number[] = [];
     const keptStrides: number[] = [];
