@@ -16,13 +16,26 @@ import { buildSite, serveSite } from '../scripts/site.js';
 const CHROMIUM = '/usr/lib/chromium/chromium';
 const skip = !existsSync(CHROMIUM) && 'needs Debian chromium';
 
-/** A page of its own beside the site: both entry points, imported as any page would. */
-const SMOKE = `<!doctype html>
+/**
+ * A test page: `body` fills `out` inside a try (after `import * as nb`), and the page shows it as
+ * JSON in #result, with any error as out.error.
+ */
+function resultPage(body: string): string {
+  return `<!doctype html>
 <meta charset="utf-8">
 <link rel="icon" href="data:,">
 <pre id="result">pending</pre>
 <script type="module">
   import * as nb from './nabla.js';
+${body}  } catch (error) {
+    out.error = String((error && error.stack) || error);
+  }
+  document.getElementById('result').textContent = JSON.stringify(out);
+</script>`;
+}
+
+/** A page of its own beside the site: both entry points, imported as any page would. */
+const SMOKE = resultPage(`
   import * as tf1 from './tf1.js';
   const out = {};
   try {
@@ -49,19 +62,10 @@ const SMOKE = `<!doctype html>
     out.graph = new tf1.Session().run(total, new Map([[X, [[1, 2], [3, 4]]]])).item();
     out.printed = String(nb.arange(3));
     out.isolated = globalThis.crossOriginIsolated;
-  } catch (error) {
-    out.error = String((error && error.stack) || error);
-  }
-  document.getElementById('result').textContent = JSON.stringify(out);
-</script>`;
+`);
 
 /** The WebGPU device in a page (navigator.gpu): results and a few training steps against the CPU. */
-const WEBGPU_SMOKE = `<!doctype html>
-<meta charset="utf-8">
-<link rel="icon" href="data:,">
-<pre id="result">pending</pre>
-<script type="module">
-  import * as nb from './nabla.js';
+const WEBGPU_SMOKE = resultPage(`
   const out = {};
   try {
     await nb.startDevice('webgpu');
@@ -85,11 +89,7 @@ const WEBGPU_SMOKE = `<!doctype html>
       return loss.itemAsync();
     };
     out.losses = [await train('cpu'), await train('webgpu')];
-  } catch (error) {
-    out.error = String((error && error.stack) || error);
-  }
-  document.getElementById('result').textContent = JSON.stringify(out);
-</script>`;
+`);
 
 /**
  * A Worker page: nabla inside a module Worker of a cross-origin-isolated page starts worker threads
