@@ -267,6 +267,20 @@ describe('convolution and normalization layers', () => {
     assert.equal(bn.num_batches_tracked!.item(), 1, 'eval leaves the count');
   });
 
+  test('max pooling propagates NaN and sends its gradient there; an edge window picks a real tap', () => {
+    const x = nb.tensor([NaN, 1, 2, 3, -Infinity, -Infinity, -Infinity, -Infinity], {
+      shape: [2, 1, 2, 2],
+      requiresGrad: true,
+    });
+    const y = nb.nn.functional.maxPool2d(x, 2, { padding: 1, stride: 2 });
+    // Windows of 1×1 inside the plane (padding 1): each output is one input element.
+    assert.deepEqual([...y.dataSync()], [NaN, 1, 2, 3, -Infinity, -Infinity, -Infinity, -Infinity]);
+    const pooled = nb.nn.functional.maxPool2d(x, 2);
+    assert.deepEqual([...pooled.dataSync()], [NaN, -Infinity]);
+    pooled.sum().backward();
+    assert.deepEqual([...x.grad!.dataSync()], [1, 0, 0, 0, 1, 0, 0, 0]);
+  });
+
   test('a wrong input rank or channel count names the layer and the shapes', () => {
     assert.throws(
       () => new nn.Conv2d(1, 32, 3).forward(nb.zeros([2, 3, 28, 28])),

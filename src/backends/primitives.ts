@@ -69,6 +69,11 @@ export interface PrimitiveAttrs
   Im2Col: PatchAttrs;
   /** Im2Col's adjoint: each window element added back to its place in an [N, C, H, W] output. */
   Col2Im: PatchAttrs & { readonly size: readonly [number, number] };
+  /**
+   * Max pooling's choice, [N, C, outH, outW] int32: where in its H×W plane (y·W + x) each window's
+   * first maximum is, NaN counting as the maximum; taps over the edge are never chosen.
+   */
+  WindowArgMax: PatchAttrs;
   /** Writes its input into a zero tensor of `shape` at `start:end:step` along `dim` (Slice's adjoint). */
   Unslice: {
     readonly dim: number;

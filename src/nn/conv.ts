@@ -222,21 +222,15 @@ function poolWindows(
 }
 
 /**
- * Max over each window (padding reads −∞). The gradient goes to the first maximum of each window,
- * as in PyTorch: the maximum is gathered at its argmax.
+ * Max over each window (padding never wins). The gradient goes to the first maximum of each window,
+ * as in PyTorch: the maximum is gathered from the plane at its position (WindowArgMax), so the
+ * backward pass is a scatter-add of dy to those positions.
  */
 export function maxPool2d(x: Tensor, kernelSize: Pair, options: Pool2dOptions = {}): Tensor {
-  if (ops.isExportingOnnx())
-    return exportedWindows(
-      'MaxPool',
-      x,
-      poolAttrs('maxPool2d', x, kernelSize, options, -Infinity),
-      {},
-      x.shape[1]!,
-    );
-  const { windows, shape } = poolWindows('maxPool2d', x, kernelSize, options, -Infinity);
-  const at = ops.argmax(windows, 2, true);
-  return ops.reshape(ops.gather(windows, 2, at), shape);
+  const attrs = poolAttrs('maxPool2d', x, kernelSize, options, -Infinity);
+  if (ops.isExportingOnnx()) return exportedWindows('MaxPool', x, attrs, {}, x.shape[1]!);
+  const at = ops.windowArgmax(x, attrs); // [N, C, outH, outW]
+  return ops.reshapeAs(ops.gather(ops.flatten(x, 2), 2, ops.flatten(at, 2)), at);
 }
 
 /** Mean over each window, padding counted (PyTorch's count_include_pad). */

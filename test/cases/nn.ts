@@ -66,6 +66,23 @@ add(
   'F.max_pool2d(a, 3, stride=2, padding=1)',
 );
 add(
+  'maxPool2d',
+  'dilation',
+  [float([2, 2, 6, 7])],
+  (x) => F.maxPool2d(x!, [2, 3], { stride: 1, dilation: [2, 1] }),
+  'F.max_pool2d(a, (2, 3), stride=1, dilation=(2, 1))',
+);
+// Integer inputs tie inside windows: the gradient goes to the first maximum, as in PyTorch (no
+// finite differences where the function has a kink).
+add(
+  'maxPool2d',
+  'ties-padding',
+  [float([1, 2, 5, 6], [-1.4, 1.4], true)],
+  (x) => F.maxPool2d(x!, 2, { padding: 1 }),
+  'F.max_pool2d(a, 2, padding=1)',
+  0,
+);
+add(
   'avgPool2d',
   'kernel-2',
   [float([2, 2, 6, 4])],

@@ -16,6 +16,7 @@ import {
 } from './elementwise.js';
 import { cat, gather, scatterAdd, unslice } from './indexing.js';
 import { col2im, im2col } from './patches.js';
+import { windowArgmax } from './window-argmax.js';
 import { matmul, matmulFloat32 } from './matmul.js';
 import { gemmModuleBytes, WasmGemm } from '../wasm/gemm.js';
 import { threadCount } from '../wasm/threads.js';
@@ -171,6 +172,7 @@ const kernels: KernelTable<TypedArray> = {
   Unslice: unslice,
   Im2Col: im2col,
   Col2Im: col2im,
+  WindowArgMax: windowArgmax,
 };
 
 const fusedKernels = new Map<string, ElementwiseKernel>();

@@ -17,7 +17,7 @@ import {
   unsliceKernel,
 } from './indexing.js';
 import { matmulKernel } from './matmul.js';
-import { col2imKernel, im2colKernel } from './patches.js';
+import { col2imKernel, im2colKernel, windowArgmaxKernel } from './patches.js';
 import type { GpuBuffer, GpuMemoryStats } from './pool.js';
 import { STORAGE_USAGE } from './pool.js';
 import { reduceKernel } from './reduce.js';
@@ -162,6 +162,7 @@ export async function createWebGpuBackend(): Promise<WebGpuBackend> {
     Unslice: unsliceKernel(context),
     Im2Col: im2colKernel(context),
     Col2Im: col2imKernel(context),
+    WindowArgMax: windowArgmaxKernel(context),
   };
   const kernels = Object.fromEntries(
     Object.entries(table).map(([name, kernel]) => [name, readingHostScalars(kernel as AnyKernel)]),

@@ -1,5 +1,5 @@
 /**
- * Im2Col and Col2Im as WGSL: one thread per output element. Col2Im gathers the window elements
+ * Im2Col, Col2Im and WindowArgMax as WGSL: one thread per output element. Col2Im gathers the window elements
  * that land on its pixel (in kernel order, as the CPU adds them) instead of scattering them, so it
  * needs no atomics.
  */
@@ -9,6 +9,7 @@ import type { GpuContext } from './context.js';
 import {
   computeType,
   coordinates,
+  FLOAT_HELPERS,
   dispatchPerElement,
   header,
   Params,
@@ -89,5 +90,43 @@ ${PER_ELEMENT_MAIN}
   out[S(1u) + i32(i)] = ${store(out.dtype, 'acc', ct)};
 }`;
     dispatchPerElement(context, 'Col2Im', source, [out, cols!], params, size);
+  };
+}
+
+export function windowArgmaxKernel(context: GpuContext) {
+  return (out: View, [x]: readonly View[], attrs: PrimitiveAttrs['WindowArgMax']): void => {
+    const size = sizeOf(out.shape);
+    if (size === 0) return;
+    const params = new Params();
+    params.push(size, out.offset, x!.offset, x!.shape[2]!, x!.shape[3]!, ...attrs.kernel);
+    const shapeAt = params.push(...out.shape);
+    const strideAt = params.push(...x!.strides);
+    const g = geometry(params, attrs);
+    const s = (d: number): string => `S(${strideAt + d}u)`;
+    // Taps in kernel order (= plane order): the first maximum wins, and NaN beats any number.
+    const source = `${header('WindowArgMax', params.length, out.dtype, [x!.dtype])}
+${FLOAT_HELPERS}
+${PER_ELEMENT_MAIN}
+  ${coordinates(4, shapeAt)}
+  ${GEOMETRY(g)}
+  let base = S(2u) + c0 * ${s(0)} + c1 * ${s(1)};
+  var best = -1;
+  var peak = -inf_f();
+  for (var ki = 0; ki < S(5u); ki++) {
+    let y = c2 * sh - top + ki * dh;
+    if (y < 0 || y >= S(3u)) { continue; }
+    for (var kj = 0; kj < S(6u); kj++) {
+      let xw = c3 * sw - left + kj * dw;
+      if (xw < 0 || xw >= S(4u)) { continue; }
+      let v = f32(in0[base + y * ${s(2)} + xw * ${s(3)}]);
+      if (best < 0 || (!is_nan(peak) && (is_nan(v) || v > peak))) {
+        best = y * S(4u) + xw;
+        peak = v;
+      }
+    }
+  }
+  out[S(1u) + i32(i)] = best;
+}`;
+    dispatchPerElement(context, 'WindowArgMax', source, [out, x!], params, size);
   };
 }

@@ -69,6 +69,16 @@ const col2imOp = defineOp<'Col2Im'>({
   vjp: ({ attrs }, dy) => [im2col(dy, { ...attrs, padValue: 0 })],
 });
 
+const windowArgmaxOp = defineOp<'WindowArgMax'>({
+  name: 'WindowArgMax',
+  infer: ([x], attrs) => {
+    if (!isFloat(x!.dtype))
+      throw opError('WindowArgMax', `expected a float input, got ${x!.dtype}`);
+    const [n, c, , , oh, ow] = patchShape('WindowArgMax', x!, attrs);
+    return { shape: [n!, c!, oh!, ow!], dtype: 'int32' };
+  },
+});
+
 /** Every window of `x` ([N, C, H, W]) as [N, C, kH, kW, outH, outW]. */
 export function im2col(x: Tensor, attrs: PatchAttrs): Tensor {
   return bind(im2colOp, [checkTensor('Im2Col', x)], attrs);
@@ -77,4 +87,12 @@ export function im2col(x: Tensor, attrs: PatchAttrs): Tensor {
 /** Windows [N, C, kH, kW, outH, outW] added back into an [N, C, ...size] tensor. */
 export function col2im(cols: Tensor, attrs: PatchAttrs, size: readonly [number, number]): Tensor {
   return bind(col2imOp, [checkTensor('Col2Im', cols)], { ...attrs, size });
+}
+
+/**
+ * For every window of `x` ([N, C, H, W]), the position y·W + x of its first maximum in its plane,
+ * as [N, C, outH, outW] int32: the index max pooling gathers (an integer result, no gradient).
+ */
+export function windowArgmax(x: Tensor, attrs: PatchAttrs): Tensor {
+  return bind(windowArgmaxOp, [checkTensor('WindowArgMax', x)], attrs);
 }
