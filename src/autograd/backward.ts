@@ -133,6 +133,8 @@ export function runBackward(
       if (!retainGraph) {
         node.released = true;
         if (isInternal(out)) freed.push(out);
+        // Internal tensors no graph made (indices, constants) go with the nodes that saved them.
+        for (const input of node.inputs) if (!input.gradFn && isInternal(input)) freed.push(input);
       }
     }
     for (const [leaf, g] of leafGrads) {

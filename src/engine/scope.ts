@@ -58,3 +58,30 @@ export function scoped<T>(
   if (outer) for (const t of kept) if (t) outer.push(t);
   return result;
 }
+
+/**
+ * Runs a function built from ops (conv2d, batchNorm, ...) and gives back every tensor it made but
+ * its result, since the caller never sees them: tensors a graph made or saved (a pooling's indices)
+ * when a backward pass frees that graph, the others at once. A convolution's windows are the
+ * largest tensors of a CNN step; left to the garbage collector, they filled the arena.
+ */
+export function releasingIntermediates(fn: () => Tensor): Tensor {
+  const created: Tensor[] = [];
+  stack.push(created);
+  let result: Tensor;
+  try {
+    result = fn();
+  } finally {
+    stack.pop();
+  }
+  // What the graph saved: the inputs of the nodes that made these tensors.
+  const saved = new Set(created.flatMap((t) => t.gradFn?.inputs ?? []));
+  for (const t of created) {
+    if (t === result || pinned.has(t) || t.isSymbolic) continue;
+    if (t.gradFn || saved.has(t)) internal.add(t);
+    else t.dispose(); // views of it keep its memory as long as they need it
+  }
+  // An enclosing scope frees what it would have freed without this one.
+  stack[stack.length - 1]?.push(...created);
+  return result;
+}

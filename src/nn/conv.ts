@@ -6,6 +6,7 @@
  */
 import { formatShape, opError } from '../core/errors.js';
 import type { PatchAttrs } from '../backends/primitives.js';
+import { releasingIntermediates } from '../engine/scope.js';
 import * as ops from '../ops/index.js';
 import { tensor } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -97,17 +98,18 @@ export function conv2d(
   };
   if (ops.isExportingOnnx())
     return exportedWindows('Conv', x, attrs, { group: groups }, out, weight, bias);
-  const cols = ops.im2col(x, attrs); // [N, C, kH, kW, outH, outW]
-  const [n, , , , oh, ow] = cols.shape as number[];
-  const patch = perGroup * kh * kw;
-  // Per group: [O/g, patch] · [N, patch, outH·outW], all groups as one batched product.
-  const product = ops.matmul(
-    ops.reshape(weight, [groups, out / groups, patch]),
-    ops.reshape(cols, [n!, groups, patch, oh! * ow!]),
-  );
-  let y = ops.reshape(product, [n!, out, oh!, ow!]);
-  if (bias) y = ops.add(y, ops.reshape(bias, [out, 1, 1]));
-  return y;
+  return releasingIntermediates(() => {
+    const cols = ops.im2col(x, attrs); // [N, C, kH, kW, outH, outW]
+    const [n, , , , oh, ow] = cols.shape as number[];
+    const patch = perGroup * kh * kw;
+    // Per group: [O/g, patch] · [N, patch, outH·outW], all groups as one batched product.
+    const product = ops.matmul(
+      ops.reshape(weight, [groups, out / groups, patch]),
+      ops.reshape(cols, [n!, groups, patch, oh! * ow!]),
+    );
+    const y = ops.reshape(product, [n!, out, oh!, ow!]);
+    return bias ? ops.add(y, ops.reshape(bias, [out, 1, 1])) : y;
+  });
 }
 
 export interface Conv1dOptions {
@@ -229,8 +231,10 @@ function poolWindows(
 export function maxPool2d(x: Tensor, kernelSize: Pair, options: Pool2dOptions = {}): Tensor {
   const attrs = poolAttrs('maxPool2d', x, kernelSize, options, -Infinity);
   if (ops.isExportingOnnx()) return exportedWindows('MaxPool', x, attrs, {}, x.shape[1]!);
-  const at = ops.windowArgmax(x, attrs); // [N, C, outH, outW]
-  return ops.reshapeAs(ops.gather(ops.flatten(x, 2), 2, ops.flatten(at, 2)), at);
+  return releasingIntermediates(() => {
+    const at = ops.windowArgmax(x, attrs); // [N, C, outH, outW]
+    return ops.reshapeAs(ops.gather(ops.flatten(x, 2), 2, ops.flatten(at, 2)), at);
+  });
 }
 
 /** Mean over each window, padding counted (PyTorch's count_include_pad). */
@@ -247,8 +251,10 @@ export function avgPool2d(
       { count_include_pad: 1 },
       x.shape[1]!,
     );
-  const { windows, shape } = poolWindows('avgPool2d', x, kernelSize, options, 0);
-  return ops.reshape(ops.mean(windows, 2), shape);
+  return releasingIntermediates(() => {
+    const { windows, shape } = poolWindows('avgPool2d', x, kernelSize, options, 0);
+    return ops.reshape(ops.mean(windows, 2), shape);
+  });
 }
 
 /** Row i averages input rows ⌊i·n/m⌋ … ⌈(i+1)·n/m⌉ − 1, as PyTorch's adaptive pooling does. */
@@ -285,7 +291,9 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: Pair): Tensor {
     };
     return exportedWindows('AveragePool', x, attrs, { count_include_pad: 1 }, x.shape[1]!);
   }
-  return ops.matmul(ops.matmul(averaging(h, oh, x), x), ops.transpose(averaging(w, ow, x), 0, 1));
+  return releasingIntermediates(() =>
+    ops.matmul(ops.matmul(averaging(h, oh, x), x), ops.transpose(averaging(w, ow, x), 0, 1)),
+  );
 }
 
 /**
@@ -302,34 +310,38 @@ export function pad(x: Tensor, pads: readonly number[], value = 0): Tensor {
       'pad',
       `pads must be (before, after) pairs of whole numbers ≥ 0 for at most ${x.ndim} dimensions, got [${pads.join(', ')}]`,
     );
-  let y = x;
-  for (let k = 0; k < pads.length / 2; k++) {
-    const dim = x.ndim - 1 - k;
-    const block = (size: number): Tensor =>
-      ops.expand(
-        ops.reshape(
-          tensor(value, { dtype: x.dtype, device: x.device }),
-          y.shape.map(() => 1),
-        ),
-        y.shape.map((d, i) => (i === dim ? size : d)),
+  return releasingIntermediates(() => {
+    let y = x;
+    for (let k = 0; k < pads.length / 2; k++) {
+      const dim = x.ndim - 1 - k;
+      const block = (size: number): Tensor =>
+        ops.expand(
+          ops.reshape(
+            tensor(value, { dtype: x.dtype, device: x.device }),
+            y.shape.map(() => 1),
+          ),
+          y.shape.map((d, i) => (i === dim ? size : d)),
+        );
+      const parts = [
+        pads[2 * k]! > 0 ? block(pads[2 * k]!) : null,
+        y,
+        pads[2 * k + 1]! > 0 ? block(pads[2 * k + 1]!) : null,
+      ];
+      y = ops.cat(
+        parts.filter((p): p is Tensor => p !== null),
+        dim,
       );
-    const parts = [
-      pads[2 * k]! > 0 ? block(pads[2 * k]!) : null,
-      y,
-      pads[2 * k + 1]! > 0 ? block(pads[2 * k + 1]!) : null,
-    ];
-    y = ops.cat(
-      parts.filter((p): p is Tensor => p !== null),
-      dim,
-    );
-  }
-  return y;
+    }
+    return y;
+  });
 }
 
 /** Zeroes each element with probability p (in training), scaling the rest by 1/(1−p). */
 export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
   if (!(p >= 0 && p < 1)) throw opError('dropout', `p must be in [0, 1), got ${p}`);
   if (!training || p === 0) return x;
-  const keep = ops.lt(ops.randomLike(x), 1 - p); // an op: nb.jit draws a new mask each run
-  return ops.mul(x, ops.div(ops.cast(keep, x.dtype), 1 - p));
+  return releasingIntermediates(() => {
+    const keep = ops.lt(ops.randomLike(x), 1 - p); // an op: nb.jit draws a new mask each run
+    return ops.mul(x, ops.div(ops.cast(keep, x.dtype), 1 - p));
+  });
 }

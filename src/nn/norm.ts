@@ -4,6 +4,7 @@
  */
 import { formatShape, opError } from '../core/errors.js';
 import { noGrad } from '../engine/grad-mode.js';
+import { releasingIntermediates } from '../engine/scope.js';
 import * as ops from '../ops/index.js';
 import { ones } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -63,35 +64,39 @@ export function batchNorm(
       x.shape,
     );
   }
-  const dims = x.shape.map((_, i) => i).filter((i) => i !== 1);
-  let mean: Tensor;
-  let variance: Tensor;
-  if (training || !runningMean || !runningVar) {
-    const count = dims.reduce((n, d) => n * x.shape[d]!, 1);
-    if (training && count <= 1)
-      throw opError(
-        'batchNorm',
-        `training needs more than one value per channel, got input ${formatShape(x.shape)}`,
-      );
-    mean = ops.mean(x, dims, true);
-    variance = ops.mean(ops.square(ops.sub(x, mean)), dims, true);
-    if (training && runningMean && runningVar) {
-      noGrad(() => {
-        const flatMean = ops.reshape(mean, [channels]);
-        const unbiased = ops.mul(ops.reshape(variance, [channels]), count / (count - 1));
-        runningMean.copy_(ops.add(ops.mul(runningMean, 1 - momentum), ops.mul(flatMean, momentum)));
-        runningVar.copy_(ops.add(ops.mul(runningVar, 1 - momentum), ops.mul(unbiased, momentum)));
-      });
+  return releasingIntermediates(() => {
+    const dims = x.shape.map((_, i) => i).filter((i) => i !== 1);
+    let mean: Tensor;
+    let variance: Tensor;
+    if (training || !runningMean || !runningVar) {
+      const count = dims.reduce((n, d) => n * x.shape[d]!, 1);
+      if (training && count <= 1)
+        throw opError(
+          'batchNorm',
+          `training needs more than one value per channel, got input ${formatShape(x.shape)}`,
+        );
+      mean = ops.mean(x, dims, true);
+      variance = ops.mean(ops.square(ops.sub(x, mean)), dims, true);
+      if (training && runningMean && runningVar) {
+        noGrad(() => {
+          const flatMean = ops.reshape(mean, [channels]);
+          const unbiased = ops.mul(ops.reshape(variance, [channels]), count / (count - 1));
+          runningMean.copy_(
+            ops.add(ops.mul(runningMean, 1 - momentum), ops.mul(flatMean, momentum)),
+          );
+          runningVar.copy_(ops.add(ops.mul(runningVar, 1 - momentum), ops.mul(unbiased, momentum)));
+        });
+      }
+    } else {
+      // Buffers, not parameters: no gradient flows into the running estimates.
+      mean = perChannel(runningMean.detach(), x);
+      variance = perChannel(runningVar.detach(), x);
     }
-  } else {
-    // Buffers, not parameters: no gradient flows into the running estimates.
-    mean = perChannel(runningMean.detach(), x);
-    variance = perChannel(runningVar.detach(), x);
-  }
-  let y = ops.div(ops.sub(x, mean), ops.sqrt(ops.add(variance, eps)));
-  if (weight) y = ops.mul(y, perChannel(weight, x));
-  if (bias) y = ops.add(y, perChannel(bias, x));
-  return y;
+    let y = ops.div(ops.sub(x, mean), ops.sqrt(ops.add(variance, eps)));
+    if (weight) y = ops.mul(y, perChannel(weight, x));
+    if (bias) y = ops.add(y, perChannel(bias, x));
+    return y;
+  });
 }
 
 /** Layer normalization over the last dimensions, of sizes `normalizedShape`. */
@@ -114,11 +119,13 @@ export function layerNorm(
     const inputs = bias ? [x, scale, bias] : [x, scale];
     return ops.onnxNode('LayerNormalization', inputs, { axis: -k, epsilon: eps }, x.shape);
   }
-  const dims = normalizedShape.map((_, i) => x.ndim - k + i);
-  const mean = ops.mean(x, dims, true);
-  const variance = ops.mean(ops.square(ops.sub(x, mean)), dims, true);
-  let y = ops.div(ops.sub(x, mean), ops.sqrt(ops.add(variance, eps)));
-  if (weight) y = ops.mul(y, weight);
-  if (bias) y = ops.add(y, bias);
-  return y;
+  return releasingIntermediates(() => {
+    const dims = normalizedShape.map((_, i) => x.ndim - k + i);
+    const mean = ops.mean(x, dims, true);
+    const variance = ops.mean(ops.square(ops.sub(x, mean)), dims, true);
+    let y = ops.div(ops.sub(x, mean), ops.sqrt(ops.add(variance, eps)));
+    if (weight) y = ops.mul(y, weight);
+    if (bias) y = ops.add(y, bias);
+    return y;
+  });
 }

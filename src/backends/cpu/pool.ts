@@ -19,6 +19,7 @@
  */
 import type { DType, TypedArray } from '../../core/dtype.js';
 import { allocArray } from '../../core/dtype.js';
+import { collectGarbage } from '../../engine/collect.js';
 import { Arena } from '../wasm/arena.js';
 
 /** Below this, allocation is cheap and pooling would only add bookkeeping. */
@@ -69,10 +70,36 @@ export class BufferPool {
   private readonly blocks = new WeakMap<TypedArray, Block>();
   private readonly registry: FinalizationRegistry<Block>;
 
+  /** Arena bytes held by live blocks, and allocated since the last forced collection. */
+  private liveBytes = 0;
+  private allocatedSinceCollection = 0;
+
   constructor(readonly arena: Arena | null) {
     this.registry = new FinalizationRegistry((block) => {
-      if (--block.views === 0) arena!.release(block.address, block.bytes);
+      if (--block.views === 0) this.releaseBlock(block);
     });
+  }
+
+  private releaseBlock(block: Block): void {
+    this.liveBytes -= block.bytes;
+    this.arena!.release(block.address, block.bytes);
+  }
+
+  /**
+   * Tensors nobody disposed hold arena memory behind small JS objects, so V8 — which collects by JS
+   * heap growth — may not look for dead ones before the arena is full, and from then on tensors
+   * land in the JS heap, out of reach of the SIMD kernels (W7 ran ~30% of its allocations there).
+   * Past half the budget, a full collection is forced, at most once per quarter budget allocated;
+   * the blocks it finds come back when the event loop next turns.
+   */
+  private collectIfFull(bytes: number): void {
+    this.liveBytes += bytes;
+    this.allocatedSinceCollection += bytes;
+    const budget = this.arena!.budget;
+    if (this.liveBytes > budget / 2 && this.allocatedSinceCollection > budget / 4) {
+      this.allocatedSinceCollection = 0;
+      collectGarbage();
+    }
   }
 
   /** A buffer for `size` elements; its contents are unspecified (kernels overwrite outputs). */
@@ -81,6 +108,7 @@ export class BufferPool {
     if (bytes < MIN_POOLED_BYTES) return allocArray(dtype, size);
     const address = this.arena?.alloc(bytes) ?? null;
     if (address !== null) {
+      this.collectIfFull(bytes);
       const array = viewOf(dtype, this.arena!.buffer, address, size);
       const block: Block = { address, bytes, views: 1, shared: false };
       this.blocks.set(array, block);
@@ -120,7 +148,7 @@ export class BufferPool {
       if (block.shared) return;
       this.registry.unregister(array);
       this.blocks.delete(array);
-      this.arena!.release(block.address, block.bytes);
+      this.releaseBlock(block);
       return;
     }
     if (!this.owned.delete(array)) return;
