@@ -35,7 +35,10 @@ const WORKLOADS: Record<string, string[]> = {
   'jit-ratio': ['jit-ratio'],
   'W7-1t': ['cnn', 'NABLA_NUM_THREADS=1'],
   W7: ['cnn'],
+  A2: ['a2', 'NABLA_NUM_THREADS=1'],
 };
+/** Training runs of minutes: with --compare (beside PyTorch's) or when named. */
+const LONG = new Set(['A2']);
 /** --soak: 100,000-step loops that dispose nothing; memory must plateau (minutes each). */
 const SOAK: Record<string, string[]> = {
   'soak-eager': ['soak', 'eager'],
@@ -57,7 +60,7 @@ const limit = chosen === WORKLOADS ? measureLimit() : null;
 if (limit) console.log(describeLimit('the limit (first)', limit));
 const results = new Map<string, Record<string, number | string>>();
 for (const [name, [script, ...args]] of Object.entries(chosen)) {
-  if (only.length > 0 && !only.includes(name)) continue;
+  if (only.length > 0 ? !only.includes(name) : LONG.has(name) && !compare) continue;
   const path = fileURLToPath(new URL(`./workloads/${script}.js`, import.meta.url));
   const env = {
     ...process.env,
@@ -140,6 +143,9 @@ if (compare) {
     ...process.env,
     MALLOC_MMAP_THRESHOLD_: '33554432',
     MALLOC_TRIM_THRESHOLD_: '268435456',
+    // One thread, as torch.set_num_threads(1) asks, pinned for OpenMP and OpenBLAS too.
+    OMP_NUM_THREADS: '1',
+    OPENBLAS_NUM_THREADS: '1',
   };
   delete torchEnv['OPENBLAS_CORETYPE'];
   delete torchEnv['OPENBLAS_L2_SIZE'];
@@ -177,6 +183,7 @@ if (compare) {
     ['W7 CNN, 1 thread', figure('W7-1t', 'samples/s'), 'W7 samples/s'],
     ['W7 CNN, 2 threads', figure('W7', 'samples/s'), 'W7 samples/s'],
   ];
+  compareA2(torchEnv);
   for (const reference of references) {
     if (!reference) continue;
     console.log(`\n${String(reference['workload'])}, same machine:`);
@@ -190,6 +197,26 @@ if (compare) {
       );
     }
   }
+}
+
+/** A2 beside PyTorch's run of the same training (bench/pytorch/fashion.py), wall times. */
+function compareA2(torchEnv: NodeJS.ProcessEnv): void {
+  const ours = results.get('A2');
+  if (!ours) return;
+  if (typeof ours['A2 seconds'] !== 'number') {
+    console.log(`\nA2 skipped: ${String(ours['skipped'])}`);
+    return;
+  }
+  const script = fileURLToPath(new URL('../../bench/pytorch/fashion.py', import.meta.url));
+  const theirs = runReference('/usr/bin/python3', [script, 'mlp', '10', '0'], torchEnv);
+  const line = (who: string, r: Record<string, number | string>): string =>
+    `${who} ${(r['A2 seconds'] as number).toFixed(1)} s, test accuracy ${(r['A2 accuracy'] as number).toFixed(4)}`;
+  console.log(`\nA2 (Fashion-MNIST 784-256-128-10, 10 epochs, 1 thread): ${line('nabla', ours)}`);
+  if (!theirs) console.log('PyTorch A2 skipped: no /usr/bin/python3 with torch');
+  else
+    console.log(
+      `${line(String(theirs['workload']), theirs)}; nabla takes ${((ours['A2 seconds'] as number) / (theirs['A2 seconds'] as number)).toFixed(2)}× its time`,
+    );
 }
 
 /**
