@@ -1,6 +1,9 @@
 /** The WebAssembly emitter and SIMD kernels, checked against the plain-TS reference kernels. */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import * as nb from '../src/index.js';
 import { matmulFloat32 } from '../src/backends/cpu/matmul.js';
@@ -248,6 +251,58 @@ describe('SIMD matmul gives the same floats as the plain-TS float32 kernel', () 
     const out = nb.zeros([40, 50]);
     assert.equal(new WasmGemm(arena).matmul(out as never, [a, b] as never), false);
     assert.equal(out.abs().sum().item(), 0);
+  });
+
+  test('with relaxed SIMD (a V8 flag in Node 20) the product uses fused multiply-adds, within float32 rounding', () => {
+    // Fused, each multiply-add is rounded once, so the floats differ from the plain-TS kernel's:
+    // each result is checked against float64 within k·2⁻²⁴·Σ|a·b| (the classic bound), on one
+    // thread and shared between workers.
+    const dist = new URL('../', import.meta.url).href;
+    const script = `
+      const nb = await import('${dist}src/index.js');
+      const { WasmGemm } = await import('${dist}src/backends/wasm/gemm.js');
+      const { Arena } = await import('${dist}src/backends/wasm/arena.js');
+      const gemm = new WasmGemm(Arena.create(64 * 2 ** 20), 2);
+      nb.manualSeed(16);
+      let worst = 0;
+      for (const [m, k, n] of [[37, 130, 45], [151, 1200, 100]]) {
+        const [a, b] = [nb.randn([m, k]), nb.randn([k, n])];
+        const out = nb.zeros([m, n]);
+        if (m > 100) {
+          gemm.matmul(out, [a, b]); // starts the worker
+          for (let wait = 0; gemm.workersReady < 1 && wait < 200; wait++)
+            await new Promise((resolve) => setTimeout(resolve, 25));
+          if (gemm.workersReady < 1) throw new Error('the worker did not start');
+        }
+        gemm.matmul(out, [a, b]);
+        const [A, B, C] = [a.dataSync(), b.dataSync(), out.dataSync()];
+        for (let i = 0; i < m; i++)
+          for (let j = 0; j < n; j++) {
+            let [exact, size] = [0, 0];
+            for (let t = 0; t < k; t++) {
+              exact += A[i * k + t] * B[t * n + j];
+              size += Math.abs(A[i * k + t] * B[t * n + j]);
+            }
+            worst = Math.max(worst, Math.abs(C[i * n + j] - exact) / (k * 2 ** -24 * size));
+          }
+      }
+      console.log(JSON.stringify({ fused: gemm.fused, info: nb.deviceInfo(), worst }));`;
+    // A file, not -e: worker threads inherit the parent's arguments, and -e's would run it again.
+    const file = join(mkdtempSync(join(tmpdir(), 'nabla-fma-')), 'fma.mjs');
+    writeFileSync(file, script);
+    const output = execFileSync(process.execPath, ['--experimental-wasm-relaxed-simd', file], {
+      encoding: 'utf8',
+      env: { ...process.env, NABLA_NUM_THREADS: '1' },
+    });
+    const { fused, info, worst } = JSON.parse(output) as {
+      fused: boolean;
+      info: string;
+      worst: number;
+    };
+    assert.ok(fused, 'relaxed SIMD validated');
+    assert.match(info, /WebAssembly SIMD with relaxed-SIMD FMA/);
+    assert.ok(worst <= 1, `error ${worst} of the bound`);
+    assert.ok(!new WasmGemm(null).fused, 'without the flag, multiply + add');
   });
 
   test('NABLA_CPU_ARENA_MB=0 runs without an arena; NABLA_NUM_THREADS above the cores is capped', () => {

@@ -1,10 +1,9 @@
 /** W1: C = A·B for N×N float32 matrices ~ N(0, 1), new output per call. GFLOPS = 2N³/t. */
 import * as nb from '../../src/index.js';
-import { cpuKernels } from '../../src/backends/cpu/index.js';
 import { measure, report } from '../harness.js';
 
 nb.manualSeed(0);
-const figures: Record<string, number | string> = { workload: `W1 matmul (${cpuKernels} kernels)` };
+const figures: Record<string, number | string> = { workload: `W1 matmul (${nb.deviceInfo()})` };
 for (const n of [64, 256, 1024]) {
   const [a, b] = [nb.randn([n, n]), nb.randn([n, n])];
   const reps = n === 1024 ? 5 : 15;

@@ -201,6 +201,7 @@ export const cpuBackend: Backend<TypedArray> = {
     if (!useWasm) return 'plain JavaScript, threads=1';
     // Worker threads start with the first product large enough to share.
     const started = gemm?.workersReady ?? 0;
-    return `WebAssembly SIMD, threads=${threadCount()}${started ? ` (${started} workers started)` : ''}`;
+    const fma = gemm?.fused ? ' with relaxed-SIMD FMA' : '';
+    return `WebAssembly SIMD${fma}, threads=${threadCount()}${started ? ` (${started} workers started)` : ''}`;
   },
 };

@@ -3,7 +3,8 @@
  * columns in panels of 8 ([k][8]) into the kernel's memory; the generated micro-kernel keeps a 4×8
  * tile of C in 8 f32x4 registers (+ 2 for B, 1 for the splatted A value: 11 of the 15 vector
  * registers V8 gives WebAssembly; bigger tiles spill), so each k step is 2 vector loads, 4 splat
- * loads and 8 multiply-adds. Packing reads any strides, so Aᵀ·B and A·Bᵀ cost the same as A·B.
+ * loads and 8 multiply-adds — fused ones where the runtime has relaxed SIMD. Packing reads any
+ * strides, so Aᵀ·B and A·Bᵀ cost the same as A·B.
  */
 import type { TypedArray } from '../../core/dtype.js';
 import type { ArrayView } from '../primitives.js';
@@ -20,8 +21,12 @@ const NR = 8;
  */
 const PARALLEL_WORK = 1 << 22;
 
-/** gemm(aPtr, bPtr, cPtr, mPanels, nPanels, K, ldcBytes): C panels = packed A · packed B. */
-function gemmFunction(): FunctionBuilder {
+/**
+ * gemm(aPtr, bPtr, cPtr, mPanels, nPanels, K, ldcBytes): C panels = packed A · packed B. `fused`:
+ * each multiply-add is relaxed SIMD's f32x4.relaxed_madd (one FMA instruction where the CPU has
+ * it, rounded once) instead of a multiply and an add.
+ */
+function gemmFunction(fused: boolean): FunctionBuilder {
   const f = new FunctionBuilder('gemm', [
     ValType.i32,
     ValType.i32,
@@ -66,18 +71,11 @@ function gemmFunction(): FunctionBuilder {
           f.get(pa!)
             .load32Splat(4 * r)
             .set(a);
-          f.get(acc[2 * r]!)
-            .get(a)
-            .get(b0)
-            .f32x4Mul()
-            .f32x4Add()
-            .set(acc[2 * r]!);
-          f.get(acc[2 * r + 1]!)
-            .get(a)
-            .get(b1)
-            .f32x4Mul()
-            .f32x4Add()
-            .set(acc[2 * r + 1]!);
+          for (const [half, b] of [b0, b1].entries()) {
+            const sum = acc[2 * r + half]!;
+            if (fused) f.get(a).get(b).get(sum).f32x4RelaxedMadd().set(sum);
+            else f.get(sum).get(a).get(b).f32x4Mul().f32x4Add().set(sum);
+          }
         }
         f.increment(pa!, MR * 4).increment(pb!, NR * 4);
       });
@@ -227,8 +225,8 @@ type GemmFunction = (
 ) => void;
 
 /** The GEMM module's bytes, importing a shared or a private memory. */
-export function gemmModuleBytes(shared = false): Uint8Array<ArrayBuffer> {
-  const functions = [gemmFunction(), packAdjacentFunction(), packTransposedFunction()];
+export function gemmModuleBytes(shared = false, fused = false): Uint8Array<ArrayBuffer> {
+  const functions = [gemmFunction(fused), packAdjacentFunction(), packTransposedFunction()];
   return buildModule([...functions, copyRowsFunction()], shared);
 }
 
@@ -247,6 +245,8 @@ export class WasmGemm {
   private readonly copyRows: CopyRowsFunction;
   /** Started at the first product big enough to share; null when there are no other threads. */
   private pool: WorkerPool | null | undefined;
+  /** Whether the kernel multiplies and adds with relaxed SIMD's fused multiply-add. */
+  readonly fused: boolean;
 
   /** `threads`: how many threads share a big product (worker threads need the shared arena). */
   constructor(
@@ -254,7 +254,10 @@ export class WasmGemm {
     private readonly threads = 1,
   ) {
     this.memory = arena?.memory ?? new WebAssembly.Memory({ initial: 1 });
-    this.module = new WebAssembly.Module(gemmModuleBytes(arena !== null));
+    // Relaxed SIMD where the runtime validates it (browsers; Node 20 behind a V8 flag).
+    const fusedBytes = gemmModuleBytes(arena !== null, true);
+    this.fused = WebAssembly.validate(fusedBytes);
+    this.module = new WebAssembly.Module(this.fused ? fusedBytes : gemmModuleBytes(arena !== null));
     const instance = new WebAssembly.Instance(this.module, { env: { memory: this.memory } });
     this.gemm = instance.exports['gemm'] as GemmFunction;
     this.packAdjacent = instance.exports['packAdjacent'] as PackFunction;
