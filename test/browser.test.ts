@@ -250,7 +250,8 @@ describe('in headless Chromium', { skip, timeout: 180_000 }, () => {
     assert.equal(out['error'], undefined, String(out['error']));
     assert.match(
       String(out['info']),
-      /^cpu: WebAssembly SIMD, threads=([2-9]|\d\d) \(\d+ workers started\)$/,
+      // Chromium validates relaxed SIMD, so the product's multiply-adds are fused.
+      /^cpu: WebAssembly SIMD with relaxed-SIMD FMA, threads=([2-9]|\d\d) \(\d+ workers started\)$/,
     );
     assert.ok((out['maxError'] as number) < 1e-3, `max error ${String(out['maxError'])}`);
     assert.deepEqual(errors, []);
@@ -286,7 +287,7 @@ describe('in headless Chromium', { skip, timeout: 180_000 }, () => {
     assert.deepEqual((await texts())['w']![0], '= 2.8');
     assert.match(
       await page.$eval('#footer', (e) => e.textContent!),
-      /Runs on: cpu: WebAssembly SIMD, threads=1 \(cross-origin isolated: yes\)/,
+      /Runs on: cpu: WebAssembly SIMD with relaxed-SIMD FMA, threads=1 \(cross-origin isolated: yes\)/,
     );
     // A formula that does not parse is a message on the page, which keeps working.
     await page.$eval('#program', (e) => ((e as HTMLTextAreaElement).value = 'w*(x+'));
@@ -324,7 +325,7 @@ describe('in headless Chromium', { skip, timeout: 180_000 }, () => {
       assert.ok(colours > 4, `${colours} colours on the heatmap`);
       assert.match(
         await page.$eval('#footer', (e) => e.textContent!),
-        /Runs on: cpu: WebAssembly SIMD, threads=\d+.*, in a Worker \(cross-origin isolated: yes\)/,
+        /Runs on: cpu: WebAssembly SIMD with relaxed-SIMD FMA, threads=\d+.*, in a Worker \(cross-origin isolated: yes\)/,
       );
       if (mode === 'jit')
         await page.screenshot({ path: join(shots, 'playground-train.png'), fullPage: true });
