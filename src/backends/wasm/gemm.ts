@@ -318,18 +318,18 @@ export class WasmGemm {
     const work = mPanels * nPanels * K * MR * NR;
     if (work >= PARALLEL_WORK && this.threads > 1 && this.arena) {
       this.pool ??= WorkerPool.forMemory(this.memory, this.threads - 1);
-      const args = (from: number, to: number): number[] => [
-        a + from * K * MR * 4,
-        b,
-        c + from * MR * ldc,
-        to - from,
-        nPanels,
-        K,
-        ldc,
-      ];
+      // Each thread streams its share of the larger packed operand and all of the smaller one,
+      // so the split runs along the larger: W2's x·Wᵀ (16 panels of A, 400 KB of packed B)
+      // split by A panels had both threads read all of B, and ran 1.2× one.
+      const byColumns = nPanels * NR > mPanels * MR;
+      const args = (from: number, to: number): number[] =>
+        byColumns
+          ? [a, b + from * K * NR * 4, c + from * NR * 4, mPanels, to - from, K, ldc]
+          : [a + from * K * MR * 4, b, c + from * MR * ldc, to - from, nPanels, K, ldc];
       const here = (chunk: readonly number[]): void =>
         this.gemm(...(chunk as Parameters<GemmFunction>));
-      if (this.pool?.share(this.module, 'gemm', { units: mPanels, perThread: 4 }, args, here))
+      const units = byColumns ? nPanels : mPanels;
+      if (this.pool?.share(this.module, 'gemm', { units, perThread: 4 }, args, here))
         return;
     }
     this.gemm(a, b, c, mPanels, nPanels, K, ldc);
