@@ -329,8 +329,7 @@ export class WasmGemm {
       const here = (chunk: readonly number[]): void =>
         this.gemm(...(chunk as Parameters<GemmFunction>));
       const units = byColumns ? nPanels : mPanels;
-      if (this.pool?.share(this.module, 'gemm', { units, perThread: 4 }, args, here))
-        return;
+      if (this.pool?.share(this.module, 'gemm', { units, perThread: 4 }, args, here)) return;
     }
     this.gemm(a, b, c, mPanels, nPanels, K, ldc);
   }
