@@ -107,7 +107,7 @@ describe('SIMD matmul gives the same floats as the plain-TS float32 kernel', () 
     }
   });
 
-  test('shared between worker threads, with panels split unevenly', async () => {
+  test('shared between worker threads, with panels split unevenly, by rows or by columns', async () => {
     nb.manualSeed(13);
     const gemm = new WasmGemm(Arena.create(64 * 2 ** 20), 3);
     const [a, b] = [nb.randn([4 * 37 + 3, 1200]), nb.randn([1200, 100])]; // 38 panels of A, 18 M MACs
@@ -120,6 +120,12 @@ describe('SIMD matmul gives the same floats as the plain-TS float32 kernel', () 
     matmulFloat32(expected as never, [a, b] as never);
     gemm.matmul(actual as never, [a, b] as never);
     assert.deepEqual(Array.from(actual.dataSync()), Array.from(expected.dataSync()));
+    // Few rows and many columns: split by B's panels (38 of them, 7 M MACs).
+    const [c, d] = [nb.randn([20, 1200]), nb.randn([1200, 300])];
+    const [wide, wideExpected] = [nb.zeros([20, 300]), nb.zeros([20, 300])];
+    matmulFloat32(wideExpected as never, [c, d] as never);
+    gemm.matmul(wide as never, [c, d] as never);
+    assert.deepEqual(Array.from(wide.dataSync()), Array.from(wideExpected.dataSync()));
   });
 
   test('elementwise kernels shared between worker threads: by rows and along one row', async () => {
