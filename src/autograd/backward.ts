@@ -121,8 +121,9 @@ export function runBackward(
       else if (!wanted && out.retainsGrad)
         handedOut.push((out.grad = out.grad ? ops.add(out.grad, dy) : dy));
       const vjp = node.op.vjp as Vjp;
+      const needsGrad = node.inputs.map((input) => input.requiresGrad);
       const grads = vjp(
-        { name: node.name, inputs: node.inputs, output: out, attrs: node.attrs },
+        { name: node.name, inputs: node.inputs, output: out, attrs: node.attrs, needsGrad },
         dy,
       );
       node.inputs.forEach((input, i) => {

@@ -26,6 +26,11 @@ export interface OpContext<Attrs = unknown> {
   readonly inputs: readonly Tensor[];
   readonly output: Tensor;
   readonly attrs: Attrs;
+  /**
+   * Which inputs a gradient is wanted for (PyTorch's needs_input_grad); absent means all. A vjp
+   * may return null for the others instead of computing what would be thrown away.
+   */
+  readonly needsGrad?: readonly boolean[];
 }
 
 /**

@@ -69,9 +69,9 @@ export const relu = unaryOp('Relu', same, ({ inputs: [x] }, dy) => [ops.mul(dy, 
 
 export const add = binaryOp('Add', arithmetic, (_, dy) => [dy, dy]);
 export const sub = binaryOp('Sub', arithmetic, (_, dy) => [dy, ops.neg(dy)]);
-export const mul = binaryOp('Mul', arithmetic, ({ inputs: [a, b] }, dy) => [
-  ops.mul(dy, b!),
-  ops.mul(dy, a!),
+export const mul = binaryOp('Mul', arithmetic, ({ inputs: [a, b], needsGrad }, dy) => [
+  needsGrad?.[0] === false ? null : ops.mul(dy, b!),
+  needsGrad?.[1] === false ? null : ops.mul(dy, a!), // not for a mask (dropout's)
 ]);
 /** True division: integer inputs give a float32 result, like PyTorch. */
 export const div = binaryOp('Div', floating, ({ inputs: [a, b] }, dy) => [
