@@ -191,6 +191,21 @@ describe('graph control', () => {
 });
 
 describe('customOp and registerGradient', () => {
+  test('a backward learns which inputs need a gradient (needsGrad), and may skip the others', () => {
+    const seen: (readonly boolean[] | undefined)[] = [];
+    const scale = nb.customOp({
+      name: 'TestScale',
+      forward: (x, s) => x.mul(s),
+      backward: ({ inputs: [x, s], needsGrad }, dy) => {
+        seen.push(needsGrad);
+        return [dy.mul(s!), needsGrad?.[1] === false ? null : dy.mul(x!).sum()];
+      },
+    });
+    const x = nb.tensor([1, 2], { requiresGrad: true });
+    scale(x, nb.tensor(3)).sum().backward();
+    assert.deepEqual(seen, [[true, false]]);
+    assert.deepEqual([...x.grad!.dataSync()], [3, 3]);
+  });
   test('a custom op uses its own backward, which can be differentiated again', () => {
     let forwardCalls = 0;
     const cube = nb.customOp({
