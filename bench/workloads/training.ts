@@ -38,7 +38,10 @@ export const MLP_CONFIGS = {
   W3: { widths: [784, 1024, 1024, 10], batch: 256, samples: 2_560 },
 } as const;
 
-/** W2/W3: softmax cross-entropy on int labels, Adam 1e-3, synthetic U[0,1) inputs; runs epochs. */
+/**
+ * W2/W3: softmax cross-entropy on int labels, Adam 1e-3, synthetic U[0,1) inputs; runs epochs.
+ * Batches are slices of the data (views, no copy), as in bench/pytorch/workloads.py's epochs.
+ */
 export function mlpWorkload(
   name: keyof typeof MLP_CONFIGS,
   mode: Mode,
@@ -49,14 +52,16 @@ export function mlpWorkload(
   nb.manualSeed(0);
   const model = mlp(widths);
   const opt = new nb.optim.Adam(model.parameters(), { lr: 1e-3 });
-  const data = new nb.data.TensorDataset(nb.rand([samples, 784]), nb.randint(0, 10, [samples]));
-  const loader = new nb.data.DataLoader(data, { batchSize: batch });
+  const [inputs, labels] = [nb.rand([samples, 784]), nb.randint(0, 10, [samples])];
   const step = custom ?? stepFor(model, opt, (p, y) => nb.nn.functional.crossEntropy(p, y), mode);
   return {
     samples,
     label: `${name} MLP ${widths.join('-')} b${batch} (${mode})`,
     epoch: () => {
-      for (const [x, y] of loader) step(x!, y!);
+      for (let start = 0; start < samples; start += batch) {
+        const size = Math.min(batch, samples - start);
+        step(inputs.narrow(0, start, size), labels.narrow(0, start, size));
+      }
     },
   };
 }
