@@ -128,6 +128,29 @@ describe('SIMD matmul gives the same floats as the plain-TS float32 kernel', () 
     assert.deepEqual(Array.from(wide.dataSync()), Array.from(wideExpected.dataSync()));
   });
 
+  test("a batch of per-channel rows (a convolution's bias) runs in SIMD, a launch per sample", () => {
+    const arena = Arena.create(16 * 2 ** 20)!;
+    const simd = new WasmElementwise(arena);
+    const view = (shape: number[], fill: (i: number) => number) => {
+      const size = shape.reduce((a, b) => a * b, 1);
+      const buffer = new Float32Array(arena.buffer, arena.alloc(4 * size)!, size);
+      buffer.forEach((_, i) => (buffer[i] = fill(i)));
+      const strides = shape.map((_, d) => shape.slice(d + 1).reduce((a, b) => a * b, 1));
+      return { buffer, dtype: 'float32' as const, shape, strides, offset: 0 };
+    };
+    const [n, c, hw] = [5, 3, 99]; // 1,485 elements: past the smallest SIMD output
+    const x = view([n, c, hw], Math.sin);
+    const bias = view([1, c, 1], (i) => i + 0.5);
+    const out = view([n, c, hw], () => NaN);
+    const add = simd.kernel({ op: 'Add', args: [{ input: 0 }, { input: 1 }] }, () =>
+      assert.fail('the SIMD kernel declined'),
+    );
+    add(out, [x, bias]);
+    out.buffer.forEach((v, i) =>
+      assert.equal(v, Math.fround(x.buffer[i]! + bias.buffer[Math.floor(i / hw) % c]!), `${i}`),
+    );
+  });
+
   test('elementwise kernels shared between worker threads: by rows and along one row', async () => {
     const arena = Arena.create(64 * 2 ** 20)!; // null only without SharedArrayBuffer
     const simd = new WasmElementwise(arena, 3);

@@ -5,7 +5,8 @@
  *
  * Layouts: after merging contiguous dimensions, the output is R rows of L elements, and each input
  * either walks a row with it (stride 1) or repeats one value along it (stride 0), with any row
- * stride. That covers same-shape operands, scalars, row vectors (a bias) and column vectors. Other
+ * stride. That covers same-shape operands, scalars, row vectors (a bias) and column vectors; a third,
+ * outer dimension (a convolution's per-channel bias over a batch) is a launch per entry. Other
  * layouts, other dtypes and tensors outside the arena go to the plain-TS kernels.
  */
 import type { TypedArray } from '../../core/dtype.js';
@@ -201,12 +202,13 @@ export class WasmElementwise {
   }
 
   /**
-   * Copies the part of a small float32 input that lives outside the arena (a bias, say) into
-   * staging slot `k`, and returns the address where its element 0 now is; null if it is too big.
+   * Copies the part of a small float32 input that lives outside the arena (a bias, say), from
+   * element `offset`, into staging slot `k`, and returns the address where its element 0 now is; null if it is too big.
    */
   private stage(
     k: number,
     v: View,
+    offset: number,
     rowStride: number,
     rows: number,
     inner: number,
@@ -214,7 +216,7 @@ export class WasmElementwise {
   ): number | null {
     const extent = 1 + (rows - 1) * rowStride + (length - 1) * inner;
     if (extent > STAGING_FLOATS || k >= MAX_STAGED) return null;
-    this.staging.set(v.buffer.subarray(v.offset, v.offset + extent), k * STAGING_FLOATS);
+    this.staging.set(v.buffer.subarray(offset, offset + extent), k * STAGING_FLOATS);
     return this.stagingAt + 4 * k * STAGING_FLOATS;
   }
 
@@ -281,37 +283,65 @@ export class WasmElementwise {
       out.shape,
       views.map((v) => broadcastStrides(v, out.shape)),
     );
+    // Three merged dimensions with a dense output (a convolution's bias, [N, C, H·W] + [C, 1]):
+    // one launch of rows per entry of the outer one. Every entry has the same layout, so either
+    // the first launch fails before writing anything, or all of them run.
+    if (shape.length === 3 && strides[0]![0] === shape[1]! * shape[2]!) {
+      const inner = strides.map((st) => st.slice(1));
+      for (let i = 0; i < shape[0]!; i++) {
+        const shift = strides.map((st) => i * st[0]!);
+        if (!this.runRows(expr, name, out, inputs, shape.slice(1), inner, shift)) return false;
+      }
+      return true;
+    }
+    return this.runRows(expr, name, out, inputs, shape, strides, strides.map(() => 0));
+  }
+
+  /**
+   * Runs `expr` over one or two merged dimensions (`shape`, with each operand's `strides`), its
+   * operands `shift` elements past their offsets; false if the layout does not allow it.
+   */
+  private runRows(
+    expr: FusedExpr,
+    name: string,
+    out: View,
+    inputs: readonly View[],
+    shape: readonly number[],
+    strides: readonly (readonly number[])[],
+    shift: readonly number[],
+  ): boolean {
     // One or two merged dimensions, the output walking the last (0-d outputs stop here too).
     if (shape.length > 2 || strides[0]![shape.length - 1] !== 1) return false;
     const length = shape[shape.length - 1]!;
     const rows = shape.length === 2 ? shape[0]! : 1;
     if (rows > 1 && strides[0]![0] !== length) return false; // the output must be dense
-    const args = [out.buffer.byteOffset + 4 * out.offset];
+    const args = [out.buffer.byteOffset + 4 * (out.offset + shift[0]!)];
     const rowStrides: number[] = [];
     let key = name;
     for (let k = 0; k < inputs.length; k++) {
       const v = inputs[k]!;
+      const at = v.offset + shift[k + 1]!;
       const s = strides[k + 1]!;
       const inner = s[shape.length - 1]!;
       const inArena = this.arena.owns(v.buffer);
       let layout: Layout;
       if (inner === 0 && rows === 1) {
         // One value for the whole output: it goes to a constant slot, as float32.
-        this.constants[k] = v.buffer[v.offset]!;
+        this.constants[k] = v.buffer[at]!;
         args.push(this.constantsAt + 4 * k);
         layout = 's';
       } else if (inner !== 0 && inner !== 1) return false;
       else if (v.dtype === 'float32' && !inArena) {
-        const address = this.stage(k, v, shape.length === 2 ? s[0]! : 0, rows, inner, length);
+        const address = this.stage(k, v, at, shape.length === 2 ? s[0]! : 0, rows, inner, length);
         if (address === null) return false;
         args.push(address);
         layout = inner === 1 ? 'f' : 's';
       } else if (!inArena) return false;
       else if (v.dtype === 'float32') {
-        args.push(v.buffer.byteOffset + 4 * v.offset);
+        args.push(v.buffer.byteOffset + 4 * at);
         layout = inner === 1 ? 'f' : 's';
       } else if (v.dtype === 'bool' && inner === 1) {
-        args.push(v.buffer.byteOffset + v.offset);
+        args.push(v.buffer.byteOffset + at);
         layout = 'b';
       } else return false;
       rowStrides.push(shape.length === 2 ? v.buffer.BYTES_PER_ELEMENT * s[0]! : 0);
