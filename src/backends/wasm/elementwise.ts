@@ -294,7 +294,15 @@ export class WasmElementwise {
       }
       return true;
     }
-    return this.runRows(expr, name, out, inputs, shape, strides, strides.map(() => 0));
+    return this.runRows(
+      expr,
+      name,
+      out,
+      inputs,
+      shape,
+      strides,
+      strides.map(() => 0),
+    );
   }
 
   /**
