@@ -267,6 +267,34 @@ describe('convolution and normalization layers', () => {
     assert.equal(bn.num_batches_tracked!.item(), 1, 'eval leaves the count');
   });
 
+  test('convolutions of tensors in the arena (rows moved in WebAssembly) match float64', () => {
+    nb.manualSeed(5);
+    const F = nb.nn.functional;
+    const options: nb.nn.functional.Conv2dOptions[] = [{}, { padding: 2, stride: [1, 2] }];
+    for (const opts of options) {
+      const x = nb.randn([4, 8, 20, 20], { requiresGrad: true }); // 51 KB: an arena tensor
+      const w = nb.randn([6, 8, 3, 3], { requiresGrad: true });
+      const y = F.conv2d(x, w, null, opts);
+      y.square().sum().backward();
+      const x64 = x.detach().cast('float64').requiresGrad_();
+      const w64 = w.detach().cast('float64').requiresGrad_();
+      const y64 = F.conv2d(x64, w64, null, opts);
+      y64.square().sum().backward();
+      const close = (a: nb.Tensor, b: nb.Tensor, what: string): void => {
+        const [p, q] = [a.dataSync(), b.dataSync()];
+        p.forEach((v, i) =>
+          assert.ok(
+            Math.abs(v - q[i]!) <= 1e-3 * (1 + Math.abs(q[i]!)),
+            `${what} ${i}: ${v} vs ${q[i]}`,
+          ),
+        );
+      };
+      close(y, y64, 'output');
+      close(x.grad!, x64.grad!, 'input gradient');
+      close(w.grad!, w64.grad!, 'weight gradient');
+    }
+  });
+
   test('max pooling propagates NaN and sends its gradient there; an edge window picks a real tap', () => {
     const x = nb.tensor([NaN, 1, 2, 3, -Infinity, -Infinity, -Infinity, -Infinity], {
       shape: [2, 1, 2, 2],

@@ -2,6 +2,7 @@
 import type { DType, TypedArray } from '../../core/dtype.js';
 import { BufferPool, type PoolStats } from './pool.js';
 import { Arena } from '../wasm/arena.js';
+import { WasmRows } from '../wasm/rows.js';
 import type { Backend } from '../backend.js';
 import type { ArrayView, BinaryName, KernelTable, UnaryName } from '../primitives.js';
 import { shapesEqual } from '../../core/shape.js';
@@ -15,7 +16,7 @@ import {
   type ElementwiseKernel,
 } from './elementwise.js';
 import { cat, gather, scatterAdd, unslice } from './indexing.js';
-import { col2im, im2col } from './patches.js';
+import { col2imKernel, im2colKernel } from './patches.js';
 import { windowArgmax } from './window-argmax.js';
 import { matmul, matmulFloat32 } from './matmul.js';
 import { gemmModuleBytes, WasmGemm } from '../wasm/gemm.js';
@@ -98,6 +99,8 @@ const pool = new BufferPool(arena);
 const gemm = useWasm ? new WasmGemm(arena, threadCount()) : null;
 /** SIMD elementwise kernels need the operands in the arena, so there is none without one. */
 const simd = arena ? new WasmElementwise(arena, threadCount()) : null;
+/** Row copies and sums for convolution windows, in the arena. */
+const rows = arena ? new WasmRows(arena) : null;
 
 /** `jsKernel`, or a SIMD kernel for `expr` that falls back to it. */
 function withSimd(expr: FusedExpr, jsKernel: ElementwiseKernel): ElementwiseKernel {
@@ -170,8 +173,8 @@ const kernels: KernelTable<TypedArray> = {
   Gather: gather,
   ScatterAdd: scatterAdd,
   Unslice: unslice,
-  Im2Col: im2col,
-  Col2Im: col2im,
+  Im2Col: im2colKernel(rows),
+  Col2Im: col2imKernel(rows),
   WindowArgMax: windowArgmax,
 };
 

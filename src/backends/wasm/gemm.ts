@@ -10,6 +10,7 @@ import type { TypedArray } from '../../core/dtype.js';
 import type { ArrayView } from '../primitives.js';
 import { matmulLayout, packPanels } from '../cpu/pack.js';
 import { buildModule, FunctionBuilder, ValType } from './emitter.js';
+import { copyRowsFunction, type RowsFunction } from './rows.js';
 import type { Arena } from './arena.js';
 import { WorkerPool } from './threads.js';
 
@@ -185,33 +186,6 @@ function packTransposedFunction(): FunctionBuilder {
   return f;
 }
 
-/** copyRows(src, srcStride, dst, dstStride, rowBytes, rows): a strided block copy (bytes). */
-function copyRowsFunction(): FunctionBuilder {
-  const f = new FunctionBuilder('copyRows', Array<ValType>(6).fill(ValType.i32));
-  const [src, srcStride, dst, dstStride, rowBytes, rows] = f.params as [
-    never,
-    never,
-    never,
-    never,
-    never,
-    never,
-  ];
-  f.countDown(rows, () => {
-    f.get(dst).get(src).get(rowBytes).memoryCopy();
-    f.incrementBy(src, srcStride).incrementBy(dst, dstStride);
-  });
-  return f;
-}
-
-type CopyRowsFunction = (
-  src: number,
-  srcStride: number,
-  dst: number,
-  dstStride: number,
-  rowBytes: number,
-  rows: number,
-) => void;
-
 type PackFunction = (src: number, stride: number, K: number, dst: number, dstK: number) => void;
 
 type GemmFunction = (
@@ -242,7 +216,7 @@ export class WasmGemm {
   private readonly gemm: GemmFunction;
   private readonly packAdjacent: PackFunction;
   private readonly packTransposed: PackFunction;
-  private readonly copyRows: CopyRowsFunction;
+  private readonly copyRows: RowsFunction;
   /** Started at the first product big enough to share; null when there are no other threads. */
   private pool: WorkerPool | null | undefined;
   /** Whether the kernel multiplies and adds with relaxed SIMD's fused multiply-add. */
@@ -262,7 +236,7 @@ export class WasmGemm {
     this.gemm = instance.exports['gemm'] as GemmFunction;
     this.packAdjacent = instance.exports['packAdjacent'] as PackFunction;
     this.packTransposed = instance.exports['packTransposed'] as PackFunction;
-    this.copyRows = instance.exports['copyRows'] as CopyRowsFunction;
+    this.copyRows = instance.exports['copyRows'] as RowsFunction;
   }
 
   /**

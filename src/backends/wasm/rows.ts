@@ -1,0 +1,64 @@
+/**
+ * Strided blocks of rows in WebAssembly memory: copied (the GEMM's output tiles, im2col's windows)
+ * or added into place (col2im). Convolution windows move as short rows — 11 to 26 floats in W7 —
+ * so one call handles a window's rows and the per-element work is SIMD.
+ */
+import { buildModule, FunctionBuilder, ValType } from './emitter.js';
+import type { Arena } from './arena.js';
+
+/** fn(src, srcStride, dst, dstStride, rowBytes, rows): byte addresses and strides. */
+export type RowsFunction = (
+  src: number,
+  srcStride: number,
+  dst: number,
+  dstStride: number,
+  rowBytes: number,
+  rows: number,
+) => void;
+
+/** copyRows: each row copied with memory.copy. */
+export function copyRowsFunction(): FunctionBuilder {
+  const f = new FunctionBuilder('copyRows', Array<ValType>(6).fill(ValType.i32));
+  const [src, srcStride, dst, dstStride, rowBytes, rows] = f.params as never[];
+  f.countDown(rows!, () => {
+    f.get(dst!).get(src!).get(rowBytes!).memoryCopy();
+    f.incrementBy(src!, srcStride!).incrementBy(dst!, dstStride!);
+  });
+  return f;
+}
+
+/** addRows: dst row += src row (float32), four lanes at a time, then the last rowBytes mod 16. */
+function addRowsFunction(): FunctionBuilder {
+  const f = new FunctionBuilder('addRows', Array<ValType>(6).fill(ValType.i32));
+  const [src, srcStride, dst, dstStride, rowBytes, rows] = f.params as never[];
+  const [p, q, n] = [f.local(ValType.i32), f.local(ValType.i32), f.local(ValType.i32)];
+  f.countDown(rows!, () => {
+    f.get(src!).set(p).get(dst!).set(q);
+    f.get(rowBytes!).i32(4).shrU().set(n);
+    f.countDown(n, () => {
+      f.get(q).get(q).v128Load().get(p).v128Load().f32Arith('add', 4).v128Store();
+      f.increment(p, 16).increment(q, 16);
+    });
+    f.get(rowBytes!).i32(2).shrU().i32(3).and().set(n);
+    f.countDown(n, () => {
+      f.get(q).get(q).f32Load().get(p).f32Load().f32Arith('add', 1).f32Store();
+      f.increment(p, 4).increment(q, 4);
+    });
+    f.incrementBy(src!, srcStride!).incrementBy(dst!, dstStride!);
+  });
+  return f;
+}
+
+/** The row kernels bound to the arena's memory. */
+export class WasmRows {
+  readonly copy: RowsFunction;
+  readonly add: RowsFunction;
+  constructor(readonly arena: Arena) {
+    const module = new WebAssembly.Module(
+      buildModule([copyRowsFunction(), addRowsFunction()], true),
+    );
+    const exports = new WebAssembly.Instance(module, { env: { memory: arena.memory } }).exports;
+    this.copy = exports['copyRows'] as RowsFunction;
+    this.add = exports['addRows'] as RowsFunction;
+  }
+}
