@@ -12,12 +12,7 @@ import type { WasmRows } from '../wasm/rows.js';
 type View = ArrayView<TypedArray>;
 
 /** Output positions [first, end) along one dimension whose input index is inside [0, size). */
-function insideRange(
-  count: number,
-  stride: number,
-  shift: number,
-  size: number,
-): [number, number] {
+function insideRange(count: number, stride: number, shift: number, size: number): [number, number] {
   const first = Math.min(count, Math.max(0, Math.ceil(-shift / stride)));
   return [first, Math.max(first, Math.min(count, Math.ceil((size - shift) / stride)))];
 }
@@ -56,7 +51,8 @@ export function im2colKernel(rows: WasmRows | null): Kernel<TypedArray, Primitiv
               dst.fill(a.padValue, o + r * ow + end, o + (r + 1) * ow);
             }
             if (end <= first || rEnd <= rFirst) continue;
-            const row = (r: number): number => base + (r * strideH - top + i * dh) * sh + shift * sw;
+            const row = (r: number): number =>
+              base + (r * strideH - top + i * dh) * sh + shift * sw;
             if (fast) {
               fast.copy(
                 src.byteOffset + 4 * (row(rFirst) + first),
