@@ -40,6 +40,15 @@ describe('emitter', () => {
   });
 });
 
+/** A dense float32 view in `arena`, element i = fill(i) (the SIMD kernels only run there). */
+function arenaView(arena: Arena, shape: number[], fill: (i: number) => number) {
+  const size = shape.reduce((a, b) => a * b, 1);
+  const buffer = new Float32Array(arena.buffer, arena.alloc(4 * size)!, size);
+  buffer.forEach((_, i) => (buffer[i] = fill(i)));
+  const strides = shape.map((_, d) => shape.slice(d + 1).reduce((a, b) => a * b, 1));
+  return { buffer, dtype: 'float32' as const, shape, strides, offset: 0 };
+}
+
 describe('SIMD matmul gives the same floats as the plain-TS float32 kernel', () => {
   const check = (a: nb.Tensor, b: nb.Tensor): void => {
     const shape = nb.noGrad(() => a.matmul(b)).shape; // the op's own shape rule
@@ -131,13 +140,7 @@ describe('SIMD matmul gives the same floats as the plain-TS float32 kernel', () 
   test("a batch of per-channel rows (a convolution's bias) runs in SIMD, a launch per sample", () => {
     const arena = Arena.create(16 * 2 ** 20)!;
     const simd = new WasmElementwise(arena);
-    const view = (shape: number[], fill: (i: number) => number) => {
-      const size = shape.reduce((a, b) => a * b, 1);
-      const buffer = new Float32Array(arena.buffer, arena.alloc(4 * size)!, size);
-      buffer.forEach((_, i) => (buffer[i] = fill(i)));
-      const strides = shape.map((_, d) => shape.slice(d + 1).reduce((a, b) => a * b, 1));
-      return { buffer, dtype: 'float32' as const, shape, strides, offset: 0 };
-    };
+    const view = (shape: number[], fill: (i: number) => number) => arenaView(arena, shape, fill);
     const [n, c, hw] = [5, 3, 99]; // 1,485 elements: past the smallest SIMD output
     const x = view([n, c, hw], Math.sin);
     const bias = view([1, c, 1], (i) => i + 0.5);
@@ -154,14 +157,7 @@ describe('SIMD matmul gives the same floats as the plain-TS float32 kernel', () 
   test('elementwise kernels shared between worker threads: by rows and along one row', async () => {
     const arena = Arena.create(64 * 2 ** 20)!; // null only without SharedArrayBuffer
     const simd = new WasmElementwise(arena, 3);
-    /** A dense float32 view in this arena (the kernels only run there in SIMD). */
-    const view = (shape: number[], fill: (i: number) => number) => {
-      const size = shape.reduce((a, b) => a * b, 1);
-      const buffer = new Float32Array(arena.buffer, arena.alloc(4 * size)!, size);
-      buffer.forEach((_, i) => (buffer[i] = fill(i)));
-      const strides = shape.map((_, d) => shape.slice(d + 1).reduce((a, b) => a * b, 1));
-      return { buffer, dtype: 'float32' as const, shape, strides, offset: 0 };
-    };
+    const view = (shape: number[], fill: (i: number) => number) => arenaView(arena, shape, fill);
     const expr = {
       op: 'Add',
       args: [{ op: 'Mul', args: [{ input: 0 }, { input: 1 }] }, { input: 2 }],
@@ -188,7 +184,7 @@ describe('SIMD matmul gives the same floats as the plain-TS float32 kernel', () 
       assert.equal(simd.workersReady, 2);
       out.buffer.fill(NaN);
       kernel(out, [x, y!, z!]);
-      const at = (v: ReturnType<typeof view>, r: number, c: number): number =>
+      const at = (v: ReturnType<typeof arenaView>, r: number, c: number): number =>
         v.buffer[
           (v.shape[0] === 1 || v.shape.length === 1 ? 0 : r * v.strides[0]!) +
             (v.shape.at(-1) === 1 ? 0 : c)

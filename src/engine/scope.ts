@@ -39,18 +39,22 @@ export function track(t: Tensor): void {
   stack[stack.length - 1]?.push(t);
 }
 
+/** fn's result and the tensors it made. */
+function recording<T>(fn: () => T): [T, Tensor[]] {
+  const created: Tensor[] = [];
+  stack.push(created);
+  try {
+    return [fn(), created];
+  } finally {
+    stack.pop();
+  }
+}
+
 export function scoped<T>(
   fn: () => T,
   keep: (result: T) => Iterable<Tensor | null | undefined>,
 ): T {
-  const created: Tensor[] = [];
-  stack.push(created);
-  let result: T;
-  try {
-    result = fn();
-  } finally {
-    stack.pop();
-  }
+  const [result, created] = recording(fn);
   const kept = new Set(keep(result));
   for (const t of created) if (!kept.has(t) && !pinned.has(t)) t.dispose();
   // Tensors kept here may belong to an enclosing scope's responsibility.
@@ -66,14 +70,7 @@ export function scoped<T>(
  * largest tensors of a CNN step; left to the garbage collector, they filled the arena.
  */
 export function releasingIntermediates(fn: () => Tensor): Tensor {
-  const created: Tensor[] = [];
-  stack.push(created);
-  let result: Tensor;
-  try {
-    result = fn();
-  } finally {
-    stack.pop();
-  }
+  const [result, created] = recording(fn);
   // What the graph saved: the inputs of the nodes that made these tensors.
   const saved = new Set(created.flatMap((t) => t.gradFn?.inputs ?? []));
   for (const t of created) {
