@@ -13,6 +13,7 @@ import { Arena } from '../src/backends/wasm/arena.js';
 import { WasmElementwise } from '../src/backends/wasm/elementwise.js';
 import { WorkerPool } from '../src/backends/wasm/threads.js';
 import { cpuBackend } from '../src/backends/cpu/index.js';
+import { windowArgmaxKernel } from '../src/backends/cpu/window-argmax.js';
 
 describe('emitter', () => {
   test('builds valid modules that compute what they say', () => {
@@ -135,6 +136,25 @@ describe('SIMD matmul gives the same floats as the plain-TS float32 kernel', () 
     matmulFloat32(wideExpected as never, [c, d] as never);
     gemm.matmul(wide as never, [c, d] as never);
     assert.deepEqual(Array.from(wide.dataSync()), Array.from(wideExpected.dataSync()));
+  });
+
+  test("2×2 max-pool windows in SIMD pick the plain kernel's elements: ties, NaN, odd widths", () => {
+    nb.manualSeed(18);
+    const attrs = {
+      kernel: [2, 2],
+      stride: [2, 2],
+      padding: [0, 0, 0, 0],
+      dilation: [1, 1],
+      padValue: -Infinity,
+    } as const;
+    // Whole numbers tie often; a few NaN, one a window's second tap; width 27 leaves a tail.
+    const values = nb.randint(-2, 3, [8, 8, 14, 27]).cast('float32');
+    const x = nb.where(nb.rand([8, 8, 14, 27]).lt(0.01), NaN, values);
+    const [simd, plain] = [0, 1].map(() => nb.zeros([8, 8, 7, 13], { dtype: 'int32' }));
+    for (const t of [x, simd!]) assert.ok(t.dataSync().buffer instanceof SharedArrayBuffer);
+    cpuBackend.kernels.WindowArgMax(simd as never, [x] as never, attrs);
+    windowArgmaxKernel(null)(plain as never, [x] as never, attrs);
+    assert.deepEqual(Array.from(simd!.dataSync()), Array.from(plain!.dataSync()));
   });
 
   test("a batch of per-channel rows (a convolution's bias) runs in SIMD, a launch per sample", () => {

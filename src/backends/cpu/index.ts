@@ -17,7 +17,8 @@ import {
 } from './elementwise.js';
 import { cat, gather, scatterAdd, unslice } from './indexing.js';
 import { col2imKernel, im2colKernel } from './patches.js';
-import { windowArgmax } from './window-argmax.js';
+import { windowArgmaxKernel } from './window-argmax.js';
+import { WasmMaxPool } from '../wasm/max-pool.js';
 import { matmul, matmulFloat32 } from './matmul.js';
 import { gemmModuleBytes, WasmGemm } from '../wasm/gemm.js';
 import { threadCount } from '../wasm/threads.js';
@@ -175,7 +176,7 @@ const kernels: KernelTable<TypedArray> = {
   Unslice: unslice,
   Im2Col: im2colKernel(rows),
   Col2Im: col2imKernel(rows),
-  WindowArgMax: windowArgmax,
+  WindowArgMax: windowArgmaxKernel(arena ? new WasmMaxPool(arena) : null),
 };
 
 const fusedKernels = new Map<string, ElementwiseKernel>();

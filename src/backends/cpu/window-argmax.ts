@@ -2,10 +2,12 @@
  * WindowArgMax on the CPU (max pooling's choice of element). Windows wholly inside the plane — all
  * but the edges — run a loop compiled for the window's geometry, its taps unrolled with their
  * offsets as constants: a loop over taps measured 1.6× slower, since a 2×2 window is four compares.
- * Edge windows skip the taps that fall outside.
+ * Edge windows skip the taps that fall outside. 2×2 windows of stride 2 run four at a time in
+ * WebAssembly SIMD where the planes allow it (wasm/max-pool.ts).
  */
 import type { TypedArray } from '../../core/dtype.js';
-import type { ArrayView, PrimitiveAttrs } from '../primitives.js';
+import type { ArrayView, Kernel, PatchAttrs, PrimitiveAttrs } from '../primitives.js';
+import type { WasmMaxPool } from '../wasm/max-pool.js';
 
 type View = ArrayView<TypedArray>;
 /**
@@ -59,10 +61,35 @@ function interiorKernel(at: readonly number[], plane: readonly number[]): Interi
   return kernel;
 }
 
-export function windowArgmax(
+/**
+ * How many leading windows of every row the SIMD kernel takes: four at a time, for 2×2 windows of
+ * stride 2 with no padding or dilation, over dense float32 planes in the arena (0 otherwise).
+ */
+function simdWindows(pool: WasmMaxPool | null, out: View, x: View, a: PatchAttrs): number {
+  const [, c, h, w] = x.shape as [number, number, number, number];
+  const fits =
+    pool !== null &&
+    x.dtype === 'float32' &&
+    [...a.kernel, ...a.stride].every((v) => v === 2) &&
+    a.dilation.every((v) => v === 1) &&
+    a.padding.every((v) => v === 0) &&
+    x.strides.join() === [c * h * w, h * w, w, 1].join() &&
+    pool.arena.owns(x.buffer) &&
+    pool.arena.owns(out.buffer);
+  return fits ? 4 * Math.floor(out.shape[3]! / 4) : 0;
+}
+
+export function windowArgmaxKernel(
+  pool: WasmMaxPool | null,
+): Kernel<TypedArray, PrimitiveAttrs['WindowArgMax']> {
+  return (out, inputs, a) => windowArgmax(out, inputs, a, pool);
+}
+
+function windowArgmax(
   out: View,
   [x]: readonly View[],
   a: PrimitiveAttrs['WindowArgMax'],
+  pool: WasmMaxPool | null,
 ): void {
   const [n, c, oh, ow] = out.shape as [number, number, number, number];
   const [, , h, w] = x!.shape as [number, number, number, number];
@@ -85,14 +112,27 @@ export function windowArgmax(
   const colEnd = Math.max(colFirst, Math.floor((w - spanW + left) / strideW) + 1);
   const src = x!.buffer;
   const dst = out.buffer;
-  let o = out.offset;
+  const skip = simdWindows(pool, out, x!, a);
+  if (skip > 0)
+    pool!.argmax2x2(
+      src.byteOffset + 4 * x!.offset,
+      dst.byteOffset + 4 * out.offset,
+      n * c,
+      oh,
+      skip / 4,
+      w,
+      4 * ow,
+      4 * h * w,
+      4 * oh * ow,
+    );
   for (let b = 0; b < n; b++)
     for (let ch = 0; ch < c; ch++) {
       const base = x!.offset + b * sn + ch * sc;
       for (let r = 0; r < oh; r++) {
         const y0 = r * strideH - top;
         const rowInside = y0 >= 0 && y0 + spanH <= h;
-        for (let col = 0; col < ow; col++, o++) {
+        let o = out.offset + ((b * c + ch) * oh + r) * ow + skip;
+        for (let col = skip; col < ow; col++, o++) {
           const x0 = col * strideW - left;
           if (rowInside && col >= colFirst && col < colEnd) {
             const count = colEnd - col;

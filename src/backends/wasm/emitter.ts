@@ -271,6 +271,32 @@ export class FunctionBuilder {
     return this.simd(0x4e); // v128.and: 1.0 where true, 0.0 elsewhere
   }
 
+  /** Compares two f32x4 vectors: all-ones lanes where true, zero elsewhere. */
+  f32x4CompareMask(name: F32Compare): this {
+    return this.simd(F32X4_COMPARE[name]);
+  }
+  v128Not(): this {
+    return this.simd(0x4d);
+  }
+  v128And(): this {
+    return this.simd(0x4e);
+  }
+  /** [a, b, mask] → lanes of a where the mask's bits are set, else b's. */
+  v128Bitselect(): this {
+    return this.simd(0x52);
+  }
+  i32x4Add(): this {
+    return this.simd(0xae);
+  }
+  i32x4Splat(): this {
+    return this.simd(0x11);
+  }
+  i32x4Const(values: readonly [number, number, number, number]): this {
+    this.simd(0x0c);
+    this.code.push(...new Uint8Array(Int32Array.from(values).buffer));
+    return this;
+  }
+
   /** The function body as the code section wants it: locals, instructions, end. */
   encode(): number[] {
     const body: number[] = [];
