@@ -203,7 +203,8 @@ export class WasmElementwise {
 
   /**
    * Copies the part of a small float32 input that lives outside the arena (a bias, say), from
-   * element `offset`, into staging slot `k`, and returns the address where its element 0 now is; null if it is too big.
+   * element `offset`, into staging slot `k`, and returns the address where that element now is;
+   * null if it is too big.
    */
   private stage(
     k: number,
