@@ -327,6 +327,10 @@ describe('convolution and normalization layers', () => {
       /MaxPool2d\(2\): expected input \[N, C, H, W\], got \[4, 6\]/,
     );
     assert.throws(() => new nn.Conv2d(3, 4, 3, { groups: 2 }), /divisible by groups 2/);
+    assert.throws(
+      () => nb.nn.functional.maxPool2d(nb.zeros([1, 1, 4, 4], { dtype: 'int32' }), 2),
+      /WindowArgMax: expected a float input, got int32/,
+    );
   });
 
   test('buffers are state, not parameters; a saved state dict holds them', () => {
