@@ -1,8 +1,10 @@
-"""Fashion-MNIST in PyTorch (1 thread), as `nabla train --dataset fashion-mnist --schedule none`
-trains it: inputs / 255, batch 64, Adam 1e-3, shuffled each epoch. `fashion.py MODEL EPOCHS SEED`:
-MODEL is `cnn` (A3, BENCHMARKS.md's CNN) or `mlp` (A2, 784-256-128-10). Prints the test accuracy
-after each epoch, then a JSON line with the training wall time and the final accuracy (for
-`npm run bench -- --compare`); exits with 2 when the dataset is not installed."""
+"""Fashion-MNIST in PyTorch (1 thread), as `nabla train --dataset fashion-mnist` trains it: inputs
+/ 255, batch 64, Adam 1e-3, shuffled each epoch. `fashion.py MODEL EPOCHS SEED [SCHEDULE]`: MODEL
+is `cnn` (A3, BENCHMARKS.md's CNN) or `mlp` (A2, 784-256-128-10); SCHEDULE is `none` (the default
+here, as `--schedule none`) or `cosine` (nabla train's default: CosineAnnealingLR over the epochs,
+stepped after each). Prints the test accuracy after each epoch, then a JSON line with the training
+wall time and the final accuracy (for `npm run bench -- --compare`); exits with 2 when the dataset
+is not installed."""
 import gzip
 import json
 import os
@@ -42,7 +44,7 @@ def build(name):
                          nn.Linear(128, 10))
 
 
-def main(name='cnn', epochs=5, seed=0):
+def main(name='cnn', epochs=5, seed=0, schedule='none'):
     if not os.path.isdir(ROOT):
         print(f'{ROOT} is missing: install Debian\'s dataset-fashion-mnist', file=sys.stderr)
         sys.exit(2)
@@ -54,6 +56,7 @@ def main(name='cnn', epochs=5, seed=0):
     ty = torch.tensor(idx('t10k-labels-idx1-ubyte'), dtype=torch.int64)
     model = build(name)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    cosine = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs) if schedule == 'cosine' else None
     start = time.perf_counter()
     for epoch in range(epochs):
         order = torch.randperm(len(x))
@@ -63,6 +66,8 @@ def main(name='cnn', epochs=5, seed=0):
             opt.zero_grad()
             loss.backward()
             opt.step()
+        if cosine:
+            cosine.step()
         with torch.no_grad():
             accuracy = (model(tx).argmax(1) == ty).float().mean().item()
         print(f'epoch {epoch + 1}: test accuracy {accuracy:.4f} ({time.perf_counter() - start:.1f} s)')
@@ -73,4 +78,5 @@ def main(name='cnn', epochs=5, seed=0):
 
 
 if __name__ == '__main__':
-    main(sys.argv[1] if len(sys.argv) > 1 else 'cnn', *[int(a) for a in sys.argv[2:]])
+    args = sys.argv[1:]
+    main(args[0] if args else 'cnn', *[int(a) for a in args[1:3]], *args[3:4])

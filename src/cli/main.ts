@@ -5,6 +5,7 @@
  */
 import { NablaError } from '../core/errors.js';
 import { UsageError } from './args.js';
+import { enableRelaxedSimd } from './relaxed-simd.js';
 
 const USAGE = `Usage: nabla <command> [options]
 
@@ -15,6 +16,7 @@ Commands:
 `;
 
 async function run(command: string, args: string[]): Promise<number> {
+  enableRelaxedSimd(); // before the commands load nabla and compile its kernels
   if (command === 'train') {
     const { parseTrainArgs, runTrain, TRAIN_HELP } = await import('./train.js');
     const config = parseTrainArgs(args);
