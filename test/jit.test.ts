@@ -188,6 +188,37 @@ describe('what a compiled step follows, as eager code does', () => {
     }
   });
 
+  test('a jitted opt.step() alone, after eager backward, updates large parameters as eager does', () => {
+    // Parameters from 4,096 elements take the optimizer's own compiled update when eager.
+    const make = () => {
+      nb.manualSeed(3);
+      const layer = new nb.nn.Linear(80, 64);
+      return { layer, opt: new nb.optim.Adam(layer.parameters(), { lr: 0.01 }) };
+    };
+    const [eager, jitted] = [make(), make()];
+    const update = nb.jit(() => jitted.opt.step());
+    const x = nb.randn([8, 80]);
+    const original = console.warn;
+    console.warn = () => {}; // the gradients it reads are new tensors every call: a warning
+    try {
+      for (let i = 0; i < 5; i++) {
+        for (const [run, step] of [
+          [eager, () => eager.opt.step()],
+          [jitted, update],
+        ] as const) {
+          run.opt.zeroGrad();
+          run.layer.forward(x).square().mean().backward();
+          step();
+        }
+      }
+    } finally {
+      console.warn = original;
+    }
+    const [we, wj] = [eager.layer.weight.dataSync(), jitted.layer.weight.dataSync()];
+    assert.ok(wj.every(Number.isFinite), 'the jitted update wrote non-finite weights');
+    close(we, wj, 1e-6);
+  });
+
   test('plans are bounded: the least recently used goes first', () => {
     let traces = 0;
     const f = nb.jit(

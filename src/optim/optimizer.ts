@@ -145,7 +145,9 @@ export abstract class Optimizer {
    * op-by-op update runs instead.
    */
   private fusedStep(p: Tensor, grad: Tensor, slot: Slot): RuleState | null {
-    if (p.size < FUSED_MIN_SIZE || grad.isSymbolic || p.isSymbolic) return null;
+    // While nb.jit traces (a whole step, or only opt.step()) the op-by-op update goes into that
+    // trace, which fuses it too: a compiled update run here would hand the trace values it frees.
+    if (p.size < FUSED_MIN_SIZE || activeTrace()) return null;
     const names = this.stateNames;
     const key = `${p.dtype}${formatShape(p.shape)} ${grad.dtype}${formatShape(grad.shape)}`;
     let update = this.fused.get(key);
