@@ -38,10 +38,14 @@ const CLOSED = -1;
 const TIMEOUT_MS = 30_000;
 const SPINS = 20_000;
 /**
- * How long an idle worker polls for the next job before it sleeps: long enough to catch the next
- * kernel of a burst, short enough not to slow the main thread on a sibling core for long.
+ * How long an idle worker polls for the next job before it sleeps: long enough to span the gaps
+ * between the shared kernels of a training step (a step's small ops run on the main thread), short
+ * enough not to hold a core for long after the work stops (OpenMP runtimes spin for longer). A
+ * sleeping worker took 10–60 µs to wake on a 2-core VM, often longer than the kernel it was woken
+ * for: W2 on two threads ran 8–100% faster with 1–2 ms than with 0.1 ms in 14 of 16 alternating
+ * runs (bench/RESULTS.md).
  */
-const IDLE_SPIN_MS = 0.1;
+const IDLE_SPIN_MS = 2;
 
 const tagOf = (job: number): number => (job & 0x7fff) << 16;
 
