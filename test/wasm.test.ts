@@ -174,6 +174,53 @@ describe('SIMD matmul gives the same floats as the plain-TS float32 kernel', () 
     );
   });
 
+  test('exp, sigmoid and tanh in SIMD: within 2 ulp of the plain-TS kernels on every 257th float', () => {
+    const arena = Arena.create(32 * 2 ** 20)!;
+    const simd = new WasmElementwise(arena);
+    const chunk = 1 << 20; // a 1,000,003-element row: the last 3 go through the single-lane path
+    const [x, out] = [0, 1].map(() => arenaView(arena, [chunk + 3], () => 0));
+    const reference = {
+      Exp: (v: number) => Math.exp(v),
+      Sigmoid: (v: number) => 1 / (1 + Math.exp(-v)),
+      Tanh: Math.tanh,
+    };
+    const bits = new Int32Array(x!.buffer.buffer, x!.buffer.byteOffset, x!.buffer.length);
+    const outBits = new Int32Array(out!.buffer.buffer, out!.buffer.byteOffset, out!.buffer.length);
+    const ordered = (b: number): number => (b < 0 ? -(b & 0x7fffffff) : b); // monotone in the float
+    const wantBits = new Int32Array(1);
+    const want = new Float32Array(wantBits.buffer);
+    for (const [op, f] of Object.entries(reference)) {
+      const kernel = simd.kernel({ op, args: [{ input: 0 }] }, () => assert.fail('declined'));
+      let worst = { ulp: 0, at: 0 };
+      for (let start = 0; start < 2 ** 32; start += 257 * bits.length) {
+        bits.forEach((_, i) => (bits[i] = start + 257 * i)); // wraps through the negative floats
+        kernel(out!, [x!]);
+        for (let i = 0; i < bits.length; i++) {
+          want[0] = f(x!.buffer[i]!);
+          const ulp = Number.isNaN(want[0])
+            ? Number.isNaN(out!.buffer[i]!)
+              ? 0
+              : Infinity
+            : Math.abs(ordered(outBits[i]!) - ordered(wantBits[0]!));
+          if (ulp > worst.ulp) worst = { ulp, at: x!.buffer[i]! };
+        }
+      }
+      assert.ok(worst.ulp <= 2, `${op}: ${worst.ulp} ulp at ${worst.at}`);
+    }
+    // The special values, exactly.
+    const special = [NaN, Infinity, -Infinity, 0, -0, 88.72, 88.73, -87.4, -103.9, -104.5, 1e-30];
+    x!.buffer.fill(0).set(special);
+    for (const [op, f] of Object.entries(reference)) {
+      simd.kernel({ op, args: [{ input: 0 }] }, () => assert.fail('declined'))(out!, [x!]);
+      special.forEach((v, i) => {
+        const [got, expected] = [out!.buffer[i]!, Math.fround(f(v))];
+        if (Number.isNaN(expected)) assert.ok(Number.isNaN(got), `${op}(${v})`);
+        else if (!Number.isFinite(expected) || expected === 0)
+          assert.ok(Object.is(got, expected), `${op}(${v}) = ${got}, not ${expected}`);
+      });
+    }
+  });
+
   test('elementwise kernels shared between worker threads: by rows and along one row', async () => {
     const arena = Arena.create(64 * 2 ** 20)!; // null only without SharedArrayBuffer
     const simd = new WasmElementwise(arena, 3);

@@ -22,17 +22,25 @@ import {
   type F32Arith,
   type F32Compare,
 } from './emitter.js';
+import { f32x4Exp, f32x4Sigmoid, f32x4Tanh } from './transcendental.js';
 
 type View = ArrayView<TypedArray>;
 type Kernel = (out: View, inputs: readonly View[]) => void;
 
-/** The ops we emit, as f32 instructions (Square and Relu are written with them). */
-const UNARY: Record<string, F32Arith | 'square' | 'relu'> = {
+/** Functions with no instruction, computed in f32x4 lanes (transcendental.ts). */
+const FUNCTIONS = { exp: f32x4Exp, sigmoid: f32x4Sigmoid, tanh: f32x4Tanh } as const;
+type FunctionName = keyof typeof FUNCTIONS;
+
+/** The ops we emit, as f32 instructions (Square and Relu are written with them) or functions. */
+const UNARY: Record<string, F32Arith | 'square' | 'relu' | FunctionName> = {
   Neg: 'neg',
   Abs: 'abs',
   Sqrt: 'sqrt',
   Square: 'square',
   Relu: 'relu',
+  Exp: 'exp',
+  Sigmoid: 'sigmoid',
+  Tanh: 'tanh',
 };
 const BINARY: Record<string, F32Arith> = {
   Add: 'add',
@@ -109,7 +117,12 @@ function kernelFunction(expr: FusedExpr, walks: Walks): FunctionBuilder {
       if (lanes === 4) f.v128Zero();
       else f.f32Const(0);
       f.f32Arith('max', lanes);
-    } else f.f32Arith(op, lanes);
+    } else if (op in FUNCTIONS) {
+      // A single element goes through the same lanes, so a row's tail rounds as its body does.
+      if (lanes === 1) f.f32x4Splat();
+      FUNCTIONS[op as FunctionName](f);
+      if (lanes === 1) f.f32x4ExtractLane(0);
+    } else f.f32Arith(op as F32Arith, lanes);
   };
   /** Moves every pointer on by `lanes` elements. */
   const advance = (lanes: number): void => {

@@ -291,6 +291,36 @@ export class FunctionBuilder {
   i32x4Splat(): this {
     return this.simd(0x11);
   }
+  /** v128.const of four equal f32 lanes. */
+  f32x4Const(value: number): this {
+    this.simd(0x0c);
+    this.code.push(...new Uint8Array(Float32Array.of(value, value, value, value).buffer));
+    return this;
+  }
+  /** Rounds each lane to the nearest integer, ties to even. */
+  f32x4Nearest(): this {
+    return this.simd(0x6a);
+  }
+  /** f32x4 → i32x4 toward zero, saturating (NaN → 0). */
+  i32x4TruncSatF32x4S(): this {
+    return this.simd(0xf8);
+  }
+  f32x4ExtractLane(lane: number): this {
+    this.simd(0x1f);
+    this.code.push(lane);
+    return this;
+  }
+  /** [i32x4, i32 count] → each lane shifted left. */
+  i32x4Shl(): this {
+    return this.simd(0xab);
+  }
+  /** [i32x4, i32 count] → each lane shifted right, keeping its sign. */
+  i32x4ShrS(): this {
+    return this.simd(0xac);
+  }
+  i32x4Sub(): this {
+    return this.simd(0xb1);
+  }
   i32x4Const(values: readonly [number, number, number, number]): this {
     this.simd(0x0c);
     this.code.push(...new Uint8Array(Int32Array.from(values).buffer));
