@@ -174,13 +174,14 @@ describe('SIMD matmul gives the same floats as the plain-TS float32 kernel', () 
     );
   });
 
-  test('exp, sigmoid and tanh in SIMD: within 2 ulp of the plain-TS kernels on every 257th float', () => {
+  test('exp, log, sigmoid and tanh in SIMD: within 2 ulp of the plain-TS kernels on every 257th float', () => {
     const arena = Arena.create(32 * 2 ** 20)!;
     const simd = new WasmElementwise(arena);
     const chunk = 1 << 20; // a 1,000,003-element row: the last 3 go through the single-lane path
     const [x, out] = [0, 1].map(() => arenaView(arena, [chunk + 3], () => 0));
     const reference = {
       Exp: (v: number) => Math.exp(v),
+      Log: (v: number) => Math.log(v),
       Sigmoid: (v: number) => 1 / (1 + Math.exp(-v)),
       Tanh: Math.tanh,
     };
@@ -208,7 +209,22 @@ describe('SIMD matmul gives the same floats as the plain-TS float32 kernel', () 
       assert.ok(worst.ulp <= 2, `${op}: ${worst.ulp} ulp at ${worst.at}`);
     }
     // The special values, exactly.
-    const special = [NaN, Infinity, -Infinity, 0, -0, 88.72, 88.73, -87.4, -103.9, -104.5, 1e-30];
+    const special = [
+      NaN,
+      Infinity,
+      -Infinity,
+      0,
+      -0,
+      88.72,
+      88.73,
+      -87.4,
+      -103.9,
+      -104.5,
+      1e-30,
+      1e-45,
+      1,
+      -1,
+    ];
     x!.buffer.fill(0).set(special);
     for (const [op, f] of Object.entries(reference)) {
       simd.kernel({ op, args: [{ input: 0 }] }, () => assert.fail('declined'))(out!, [x!]);

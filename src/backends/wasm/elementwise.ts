@@ -22,13 +22,13 @@ import {
   type F32Arith,
   type F32Compare,
 } from './emitter.js';
-import { f32x4Exp, f32x4Sigmoid, f32x4Tanh } from './transcendental.js';
+import { f32x4Exp, f32x4Log, f32x4Sigmoid, f32x4Tanh } from './transcendental.js';
 
 type View = ArrayView<TypedArray>;
 type Kernel = (out: View, inputs: readonly View[]) => void;
 
 /** Functions with no instruction, computed in f32x4 lanes (transcendental.ts). */
-const FUNCTIONS = { exp: f32x4Exp, sigmoid: f32x4Sigmoid, tanh: f32x4Tanh } as const;
+const FUNCTIONS = { exp: f32x4Exp, log: f32x4Log, sigmoid: f32x4Sigmoid, tanh: f32x4Tanh } as const;
 type FunctionName = keyof typeof FUNCTIONS;
 
 /** The ops we emit, as f32 instructions (Square and Relu are written with them) or functions. */
@@ -39,6 +39,7 @@ const UNARY: Record<string, F32Arith | 'square' | 'relu' | FunctionName> = {
   Square: 'square',
   Relu: 'relu',
   Exp: 'exp',
+  Log: 'log',
   Sigmoid: 'sigmoid',
   Tanh: 'tanh',
 };

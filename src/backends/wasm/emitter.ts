@@ -305,6 +305,13 @@ export class FunctionBuilder {
   i32x4TruncSatF32x4S(): this {
     return this.simd(0xf8);
   }
+  /** i32x4 → f32x4, each lane converted as a signed integer. */
+  f32x4ConvertI32x4S(): this {
+    return this.simd(0xfa);
+  }
+  v128Or(): this {
+    return this.simd(0x50);
+  }
   f32x4ExtractLane(lane: number): this {
     this.simd(0x1f);
     this.code.push(lane);

@@ -1,5 +1,5 @@
 /**
- * exp, sigmoid and tanh on f32x4 lanes, for the SIMD elementwise kernels. WebAssembly has no such
+ * exp, log, sigmoid and tanh on f32x4 lanes, for the SIMD elementwise kernels. WebAssembly has no such
  * instructions, and the plain-TS kernels call Math.exp / Math.tanh one element at a time (~20 ns
  * each). Each emitter here replaces the f32x4 on top of the stack by the function of its lanes,
  * in float32 arithmetic, within 2 ulp of the plain-TS result (Math.fround of the float64 function)
@@ -95,4 +95,55 @@ export function f32x4Tanh(f: FunctionBuilder): void {
   f.v128Bitselect().set(large);
   // tanh is odd: x's sign bit on the magnitude (also tanh(−0) = −0, which the series loses).
   f.get(x).get(large).i32x4Const([SIGN_BIT, SIGN_BIT, SIGN_BIT, SIGN_BIT]).v128Bitselect();
+}
+
+/** Bits of a float just under √½: log splits x as 2ᵏ·m with m in [√½, √2) around it. */
+const SQRT_HALF_BITS = 0x3f3504f3;
+/** 2/3, 2/5, …, 2/11 (highest first): log(1 + f) = f − s·(f − z·R(z)), s = f/(2 + f), z = s². */
+const LOG_TERMS = [2 / 11, 2 / 9, 2 / 7, 2 / 5, 2 / 3];
+const MIN_NORMAL = 2 ** -126;
+
+/**
+ * Natural log: x = 2ᵏ·m (subnormal x scaled by 2²³ first), log m from f = m − 1, which is exact,
+ * and the odd series of s = f/(2 + f); then k·ln2 in two parts. NaN and +Infinity give themselves,
+ * x < 0 NaN, ±0 −Infinity.
+ */
+export function f32x4Log(f: FunctionBuilder): void {
+  const [x, tiny, bits, k, fm, s, z] = [0, 1, 2, 3, 4, 5, 6].map(() => f.local(ValType.v128)) as [
+    Local,
+    Local,
+    Local,
+    Local,
+    Local,
+    Local,
+    Local,
+  ];
+  const splat = (v: number): [number, number, number, number] => [v, v, v, v];
+  f.tee(x).f32x4Const(MIN_NORMAL).f32x4CompareMask('lt').set(tiny);
+  f.get(x)
+    .f32x4Const(2 ** 23)
+    .f32Arith('mul', 4)
+    .get(x)
+    .get(tiny)
+    .v128Bitselect()
+    .set(bits);
+  // k = (bits − bits(√½)) >> 23, less 23 where scaled; m = bits − (k << 23).
+  f.get(bits).i32x4Const(splat(SQRT_HALF_BITS)).i32x4Sub().i32(23).i32x4ShrS().set(k);
+  f.get(bits).get(k).i32(23).i32x4Shl().i32x4Sub().f32x4Const(1).f32Arith('sub', 4).set(fm);
+  f.get(k).i32x4Const(splat(-23)).get(tiny).v128And().i32x4Add().f32x4ConvertI32x4S().set(k);
+  f.get(fm).f32x4Const(2).get(fm).f32Arith('add', 4).f32Arith('div', 4).set(s);
+  f.get(s).get(s).f32Arith('mul', 4).set(z);
+  // log m = f − s·(f − z·R(z))
+  f.get(fm).get(s).get(fm);
+  horner(f, z, LOG_TERMS);
+  f.get(z).f32Arith('mul', 4).f32Arith('sub', 4).f32Arith('mul', 4).f32Arith('sub', 4);
+  // k·ln2_lo + log m, then + k·ln2_hi (exact)
+  f.get(k).f32x4Const(LN2_LO).f32Arith('mul', 4).f32Arith('add', 4);
+  f.get(k).f32x4Const(LN2_HI).f32Arith('mul', 4).f32Arith('add', 4);
+  // NaN and +Infinity give themselves; x < 0 NaN; ±0 −Infinity.
+  f.set(s).get(x).get(s);
+  f.get(x).get(x).f32x4CompareMask('ne').get(x).f32x4Const(Infinity).f32x4CompareMask('eq');
+  f.v128Or().v128Bitselect();
+  f.set(s).f32x4Const(NaN).get(s).get(x).v128Zero().f32x4CompareMask('lt').v128Bitselect();
+  f.set(s).f32x4Const(-Infinity).get(s).get(x).v128Zero().f32x4CompareMask('eq').v128Bitselect();
 }
