@@ -59,6 +59,34 @@ describe('SIMD matmul gives the same floats as the plain-TS float32 kernel', () 
     assert.deepEqual(Array.from(actual.dataSync()), Array.from(expected.dataSync()));
   };
 
+  test('a batch of small products shared between worker threads, the weights packed once', async () => {
+    nb.manualSeed(19);
+    const arena = Arena.create(64 * 2 ** 20)!;
+    const gemm = new WasmGemm(arena, 3);
+    // A convolution's per-sample products: 2.4 M multiply-adds each, 38 M in all.
+    const [w, cols] = [nb.randn([1, 64, 288]), nb.randn([16, 1, 288, 121])];
+    const [n, dense] = [nb.randn([16, 1, 64, 121]), nb.randn([16, 1, 121, 288])];
+    gemm.matmul(nb.zeros([16, 1, 64, 121]) as never, [w, cols] as never); // starts the workers
+    for (let wait = 0; gemm.workersReady < 2 && wait < 200; wait++)
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    assert.equal(gemm.workersReady, 2);
+    for (const [a, b] of [
+      [w, cols],
+      [n, dense],
+    ] as const) {
+      const shape = nb.noGrad(() => a.matmul(b)).shape;
+      // In the arena with whole tiles the kernel writes the output in place; else it copies it.
+      const inArena = arenaView(arena, [...shape], () => NaN);
+      const [expected, actual] = [nb.zeros(shape), nb.zeros(shape)];
+      matmulFloat32(expected as never, [a, b] as never);
+      gemm.matmul(actual as never, [a, b] as never);
+      gemm.matmul(inArena as never, [a, b] as never);
+      const want = Array.from(expected.dataSync());
+      assert.deepEqual(Array.from(actual.dataSync()), want);
+      assert.deepEqual(Array.from(inArena.buffer), want);
+    }
+  });
+
   test('on shapes that are not multiples of the 4×8 tile, including size 0 and 1', () => {
     nb.manualSeed(11);
     for (const [m, k, n] of [

@@ -164,6 +164,12 @@ export class FunctionBuilder {
   increment(l: Local, value: number): this {
     return this.get(l).i32(value).add().set(l);
   }
+  /** Calls the module's function number `index` (its arguments pushed first). */
+  call(index: number): this {
+    this.op(0x10);
+    uleb(index, this.code);
+    return this;
+  }
   /** `local += other`. */
   incrementBy(l: Local, other: Local): this {
     return this.get(l).get(other).add().set(l);

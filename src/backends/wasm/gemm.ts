@@ -8,8 +8,8 @@
  */
 import type { TypedArray } from '../../core/dtype.js';
 import type { ArrayView } from '../primitives.js';
-import { matmulLayout, packPanels } from '../cpu/pack.js';
-import { buildModule, FunctionBuilder, ValType } from './emitter.js';
+import { matmulLayout, packPanels, type MatmulLayout } from '../cpu/pack.js';
+import { buildModule, FunctionBuilder, ValType, type Local } from './emitter.js';
 import { copyRowsFunction, type RowsFunction } from './rows.js';
 import type { Arena } from './arena.js';
 import { WorkerPool } from './threads.js';
@@ -186,7 +186,48 @@ function packTransposedFunction(): FunctionBuilder {
   return f;
 }
 
+/**
+ * gemmBatch(a, aStride, b, bStride, c, cStride, count, mPanels, nPanels, K, ldc): `count` products
+ * of packed panels, each operand's address moving on by its stride (0: the same operand for all),
+ * so that a worker can take a range of a batch's small products as one chunk.
+ */
+function gemmBatchFunction(): FunctionBuilder {
+  const f = new FunctionBuilder('gemmBatch', Array<ValType>(11).fill(ValType.i32));
+  const [a, aStride, b, bStride, c, cStride, count, mPanels, nPanels, K, ldc] = f.params as [
+    Local,
+    Local,
+    Local,
+    Local,
+    Local,
+    Local,
+    Local,
+    Local,
+    Local,
+    Local,
+    Local,
+  ];
+  f.countDown(count, () => {
+    f.get(a).get(b).get(c).get(mPanels).get(nPanels).get(K).get(ldc).call(GEMM_INDEX);
+    f.incrementBy(a, aStride).incrementBy(b, bStride).incrementBy(c, cStride);
+  });
+  return f;
+}
+
 type PackFunction = (src: number, stride: number, K: number, dst: number, dstK: number) => void;
+
+type GemmBatchFunction = (
+  a: number,
+  aStride: number,
+  b: number,
+  bStride: number,
+  c: number,
+  cStride: number,
+  count: number,
+  mPanels: number,
+  nPanels: number,
+  k: number,
+  ldc: number,
+) => void;
 
 type GemmFunction = (
   a: number,
@@ -201,8 +242,10 @@ type GemmFunction = (
 /** The GEMM module's bytes, importing a shared or a private memory. */
 export function gemmModuleBytes(shared = false, fused = false): Uint8Array<ArrayBuffer> {
   const functions = [gemmFunction(fused), packAdjacentFunction(), packTransposedFunction()];
-  return buildModule([...functions, copyRowsFunction()], shared);
+  return buildModule([...functions, copyRowsFunction(), gemmBatchFunction()], shared);
 }
+/** gemm's place in the module's functions, for gemmBatch's calls. */
+const GEMM_INDEX = 0;
 
 type View = ArrayView<TypedArray>;
 
@@ -217,6 +260,7 @@ export class WasmGemm {
   private readonly packAdjacent: PackFunction;
   private readonly packTransposed: PackFunction;
   private readonly copyRows: RowsFunction;
+  private readonly gemmBatch: GemmBatchFunction;
   /** Started at the first product big enough to share; null when there are no other threads. */
   private pool: WorkerPool | null | undefined;
   /** Whether the kernel multiplies and adds with relaxed SIMD's fused multiply-add. */
@@ -237,6 +281,7 @@ export class WasmGemm {
     this.packAdjacent = instance.exports['packAdjacent'] as PackFunction;
     this.packTransposed = instance.exports['packTransposed'] as PackFunction;
     this.copyRows = instance.exports['copyRows'] as RowsFunction;
+    this.gemmBatch = instance.exports['gemmBatch'] as GemmBatchFunction;
   }
 
   /**
@@ -352,9 +397,11 @@ export class WasmGemm {
    * then runs the plain-TS kernel, which gives the same floats.
    */
   matmul(out: View, [a, b]: readonly View[]): boolean {
-    const { M, N, K, aBatch, bBatch, sam, sak, sbk, sbn } = matmulLayout(out, a!, b!);
+    const layout = matmulLayout(out, a!, b!);
+    const { M, N, K, aBatch, bBatch, sam, sak, sbk, sbn } = layout;
     if (M === 0 || N === 0) return true;
     const [mPanels, nPanels] = [Math.ceil(M / MR), Math.ceil(N / NR)];
+    if (this.shareBatch(out, a!, b!, layout, mPanels, nPanels)) return true;
     const aFloats = mPanels * MR * K;
     const bFloats = nPanels * NR * K;
     const ldc = nPanels * NR;
@@ -380,12 +427,83 @@ export class WasmGemm {
         continue;
       }
       this.run(4 * aAt, 4 * bAt, 4 * cAt, mPanels, nPanels, K);
-      if (inArena) this.copyRows(4 * cAt, 4 * ldc, C.byteOffset + 4 * at, 4 * N, 4 * N, M);
-      else {
-        for (let i = 0; i < M; i++)
-          C.set(heap.subarray(cAt + i * ldc, cAt + i * ldc + N), at + i * N);
-      }
+      this.copyOut(heap, cAt, ldc, C, at, M, N);
     }
+    done();
+    return true;
+  }
+
+  /** M rows of N from the padded product at float `from` (row length `ldc`) to C at `at`. */
+  private copyOut(
+    heap: Float32Array,
+    from: number,
+    ldc: number,
+    C: TypedArray,
+    at: number,
+    M: number,
+    N: number,
+  ): void {
+    if (this.arena?.owns(C))
+      this.copyRows(4 * from, 4 * ldc, C.byteOffset + 4 * at, 4 * N, 4 * N, M);
+    else
+      for (let i = 0; i < M; i++)
+        C.set(heap.subarray(from + i * ldc, from + i * ldc + N), at + i * N);
+  }
+
+  /**
+   * A batch of products each too small to share (a convolution's per-sample products) but worth
+   * sharing together: every operand is packed first, then one job runs gemmBatch over ranges of
+   * the batch. Returns false, having done nothing, where that does not apply (one thread, a big
+   * or lone product) or the arena has no room for the whole batch's panels.
+   */
+  private shareBatch(
+    out: View,
+    a: View,
+    b: View,
+    { M, N, K, aBatch, bBatch, sam, sak, sbk, sbn }: MatmulLayout,
+    mPanels: number,
+    nPanels: number,
+  ): boolean {
+    const count = aBatch.length;
+    const work = mPanels * nPanels * K * MR * NR;
+    if (count < 2 || work >= PARALLEL_WORK || work * count < PARALLEL_WORK) return false;
+    if (this.threads < 2 || !this.arena) return false;
+    this.pool ??= WorkerPool.forMemory(this.memory, this.threads - 1);
+    if (!this.pool) return false;
+    // A broadcast operand (the weights against every sample) is packed once, read with stride 0.
+    const once = (offsets: Int32Array): boolean => offsets.every((o) => o === offsets[0]);
+    const [aCount, bCount] = [once(aBatch) ? 1 : count, once(bBatch) ? 1 : count];
+    const [aFloats, bFloats, ldc] = [mPanels * MR * K, nPanels * NR * K, nPanels * NR];
+    const C = out.buffer;
+    const direct = this.arena.owns(C) && M % MR === 0 && N % NR === 0;
+    const cFloats = direct ? 0 : mPanels * MR * ldc;
+    const scratch = this.scratch(4 * (aCount * aFloats + bCount * bFloats + count * cFloats));
+    if (!scratch) return false;
+    const [base, done] = scratch;
+    const heap = new Float32Array(this.memory.buffer);
+    const aAt = base / 4;
+    const bAt = aAt + aCount * aFloats;
+    const cAt = bAt + bCount * bFloats;
+    for (let i = 0; i < aCount; i++)
+      this.pack(a.buffer, a.offset + aBatch[i]!, sam, sak, M, K, MR, heap, aAt + i * aFloats);
+    for (let i = 0; i < bCount; i++)
+      this.pack(b.buffer, b.offset + bBatch[i]!, sbn, sbk, N, K, NR, heap, bAt + i * bFloats);
+    const aStride = aCount > 1 ? 4 * aFloats : 0;
+    const bStride = bCount > 1 ? 4 * bFloats : 0;
+    const [c, cStride] = direct
+      ? [C.byteOffset + 4 * out.offset, 4 * M * N]
+      : [4 * cAt, 4 * cFloats];
+    const args = (from: number, to: number): number[] => [
+      ...[4 * aAt + from * aStride, aStride, 4 * bAt + from * bStride, bStride],
+      ...[c + from * cStride, cStride, to - from, mPanels, nPanels, K, 4 * ldc],
+    ];
+    const here = (chunk: readonly number[]): void =>
+      this.gemmBatch(...(chunk as Parameters<GemmBatchFunction>));
+    const split = { units: count, perThread: 4 };
+    if (!this.pool.share(this.module, 'gemmBatch', split, args, here)) here(args(0, count));
+    if (!direct)
+      for (let i = 0; i < count; i++)
+        this.copyOut(heap, cAt + i * cFloats, ldc, C, out.offset + i * M * N, M, N);
     done();
     return true;
   }
