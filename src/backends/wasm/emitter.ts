@@ -88,6 +88,11 @@ export interface Local {
   readonly type: ValType;
 }
 
+/** N values of type T, as a tuple (so that destructuring them gives defined values). */
+type Tuple<T, N extends number, R extends T[] = []> = R['length'] extends N
+  ? R
+  : Tuple<T, N, [...R, T]>;
+
 /** Builds one function's body, instruction by instruction. */
 export class FunctionBuilder {
   readonly code: number[] = [];
@@ -104,6 +109,16 @@ export class FunctionBuilder {
   local(type: ValType): Local {
     this.locals.push(type);
     return { index: this.paramTypes.length + this.locals.length - 1, type };
+  }
+  /** `n` new locals of `type`, to destructure. */
+  localTuple<N extends number>(type: ValType, n: N): Tuple<Local, N> {
+    return Array.from({ length: n }, () => this.local(type)) as Tuple<Local, N>;
+  }
+  /** The `n` parameters, to destructure; `n` must be their number. */
+  paramTuple<N extends number>(n: N): Tuple<Local, N> {
+    if (n !== this.params.length)
+      throw new Error(`${this.name} has ${this.params.length} parameters, not ${n}`);
+    return this.params as Tuple<Local, N>;
   }
 
   private op(...bytes: number[]): this {

@@ -9,7 +9,7 @@
 import type { TypedArray } from '../../core/dtype.js';
 import type { ArrayView } from '../primitives.js';
 import { matmulLayout, packPanels, type MatmulLayout } from '../cpu/pack.js';
-import { buildModule, FunctionBuilder, ValType, type Local } from './emitter.js';
+import { buildModule, FunctionBuilder, ValType } from './emitter.js';
 import { copyRowsFunction, type RowsFunction } from './rows.js';
 import type { Arena } from './arena.js';
 import { WorkerPool } from './threads.js';
@@ -37,15 +37,7 @@ function gemmFunction(fused: boolean): FunctionBuilder {
     ValType.i32,
     ValType.i32,
   ]);
-  const [aPtr, bPtr, cPtr, mPanels, nPanels, K, ldc] = f.params as [
-    never,
-    never,
-    never,
-    never,
-    never,
-    never,
-    never,
-  ];
+  const [aPtr, bPtr, cPtr, mPanels, nPanels, K, ldc] = f.paramTuple(7);
   const [p, q, k, pa, pb, c, cRow, aStride] = Array.from({ length: 8 }, () => f.local(ValType.i32));
   const acc = Array.from({ length: MR * 2 }, () => f.local(ValType.v128));
   const [b0, b1, a] = [f.local(ValType.v128), f.local(ValType.v128), f.local(ValType.v128)];
@@ -111,7 +103,7 @@ function gemmFunction(fused: boolean): FunctionBuilder {
  */
 function packAdjacentFunction(): FunctionBuilder {
   const f = new FunctionBuilder('packAdjacent', Array<ValType>(5).fill(ValType.i32));
-  const [src, kStride, K, dst, dstK] = f.params as [never, never, never, never, never];
+  const [src, kStride, K, dst, dstK] = f.paramTuple(5);
   f.countDown(K, () => {
     f.get(dst).get(src).v128Load().v128Store();
     f.incrementBy(src, kStride).incrementBy(dst, dstK);
@@ -126,7 +118,7 @@ function packAdjacentFunction(): FunctionBuilder {
  */
 function packTransposedFunction(): FunctionBuilder {
   const f = new FunctionBuilder('packTransposed', Array<ValType>(5).fill(ValType.i32));
-  const [src, rowStride, K, dst, dstK] = f.params as [never, never, never, never, never];
+  const [src, rowStride, K, dst, dstK] = f.paramTuple(5);
   const count = f.local(ValType.i32);
   const rows = [
     f.local(ValType.v128),
@@ -193,19 +185,7 @@ function packTransposedFunction(): FunctionBuilder {
  */
 function gemmBatchFunction(): FunctionBuilder {
   const f = new FunctionBuilder('gemmBatch', Array<ValType>(11).fill(ValType.i32));
-  const [a, aStride, b, bStride, c, cStride, count, mPanels, nPanels, K, ldc] = f.params as [
-    Local,
-    Local,
-    Local,
-    Local,
-    Local,
-    Local,
-    Local,
-    Local,
-    Local,
-    Local,
-    Local,
-  ];
+  const [a, aStride, b, bStride, c, cStride, count, mPanels, nPanels, K, ldc] = f.paramTuple(11);
   f.countDown(count, () => {
     f.get(a).get(b).get(c).get(mPanels).get(nPanels).get(K).get(ldc).call(GEMM_INDEX);
     f.incrementBy(a, aStride).incrementBy(b, bStride).incrementBy(c, cStride);

@@ -26,17 +26,7 @@ type ArgmaxFunction = (
 
 function argmaxFunction(): FunctionBuilder {
   const f = new FunctionBuilder('argmax2x2', Array<ValType>(9).fill(ValType.i32));
-  const [src, dst, planes, rows, groups, w, dstRow, srcPlane, dstPlane] = f.params as [
-    Local,
-    Local,
-    Local,
-    Local,
-    Local,
-    Local,
-    Local,
-    Local,
-    Local,
-  ];
+  const [src, dst, planes, rows, groups, w, dstRow, srcPlane, dstPlane] = f.paramTuple(9);
   const i32 = (): Local => f.local(ValType.i32);
   const v128 = (): Local => f.local(ValType.v128);
   const [r, g, q, o, t, rowIndex, rowSrc, rowDst] = [

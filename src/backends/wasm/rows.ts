@@ -19,10 +19,10 @@ export type RowsFunction = (
 /** copyRows: each row copied with memory.copy. */
 export function copyRowsFunction(): FunctionBuilder {
   const f = new FunctionBuilder('copyRows', Array<ValType>(6).fill(ValType.i32));
-  const [src, srcStride, dst, dstStride, rowBytes, rows] = f.params as never[];
-  f.countDown(rows!, () => {
-    f.get(dst!).get(src!).get(rowBytes!).memoryCopy();
-    f.incrementBy(src!, srcStride!).incrementBy(dst!, dstStride!);
+  const [src, srcStride, dst, dstStride, rowBytes, rows] = f.paramTuple(6);
+  f.countDown(rows, () => {
+    f.get(dst).get(src).get(rowBytes).memoryCopy();
+    f.incrementBy(src, srcStride).incrementBy(dst, dstStride);
   });
   return f;
 }
@@ -30,21 +30,21 @@ export function copyRowsFunction(): FunctionBuilder {
 /** addRows: dst row += src row (float32), four lanes at a time, then the last rowBytes mod 16. */
 function addRowsFunction(): FunctionBuilder {
   const f = new FunctionBuilder('addRows', Array<ValType>(6).fill(ValType.i32));
-  const [src, srcStride, dst, dstStride, rowBytes, rows] = f.params as never[];
+  const [src, srcStride, dst, dstStride, rowBytes, rows] = f.paramTuple(6);
   const [p, q, n] = [f.local(ValType.i32), f.local(ValType.i32), f.local(ValType.i32)];
-  f.countDown(rows!, () => {
-    f.get(src!).set(p).get(dst!).set(q);
-    f.get(rowBytes!).i32(4).shrU().set(n);
+  f.countDown(rows, () => {
+    f.get(src).set(p).get(dst).set(q);
+    f.get(rowBytes).i32(4).shrU().set(n);
     f.countDown(n, () => {
       f.get(q).get(q).v128Load().get(p).v128Load().f32Arith('add', 4).v128Store();
       f.increment(p, 16).increment(q, 16);
     });
-    f.get(rowBytes!).i32(2).shrU().i32(3).and().set(n);
+    f.get(rowBytes).i32(2).shrU().i32(3).and().set(n);
     f.countDown(n, () => {
       f.get(q).get(q).f32Load().get(p).f32Load().f32Arith('add', 1).f32Store();
       f.increment(p, 4).increment(q, 4);
     });
-    f.incrementBy(src!, srcStride!).incrementBy(dst!, dstStride!);
+    f.incrementBy(src, srcStride).incrementBy(dst, dstStride);
   });
   return f;
 }

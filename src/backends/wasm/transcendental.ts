@@ -45,12 +45,7 @@ function horner(f: FunctionBuilder, v: Local, terms: readonly number[]): void {
  * [−104, 89], past which the result is 0 or Infinity anyway (NaN stays NaN).
  */
 export function f32x4Exp(f: FunctionBuilder): void {
-  const [x, n, r, k] = [0, 1, 2, 3].map(() => f.local(ValType.v128)) as [
-    Local,
-    Local,
-    Local,
-    Local,
-  ];
+  const [x, n, r, k] = f.localTuple(ValType.v128, 4);
   f.f32x4Const(89).f32Arith('min', 4).f32x4Const(-104).f32Arith('max', 4).set(x);
   f.get(x).f32x4Const(LOG2E).f32Arith('mul', 4).f32x4Nearest().set(n);
   f.get(x).get(n).f32x4Const(LN2_HI).f32Arith('mul', 4).f32Arith('sub', 4);
@@ -76,12 +71,7 @@ export function f32x4Sigmoid(f: FunctionBuilder): void {
 
 /** tanh: its series below |x| = 0.5; above, (1 − e)/(1 + e) with e = e^(−2|x|); x's sign. */
 export function f32x4Tanh(f: FunctionBuilder): void {
-  const [x, e, large, z] = [0, 1, 2, 3].map(() => f.local(ValType.v128)) as [
-    Local,
-    Local,
-    Local,
-    Local,
-  ];
+  const [x, e, large, z] = f.localTuple(ValType.v128, 4);
   f.tee(x).f32Arith('abs', 4).f32x4Const(-2).f32Arith('mul', 4);
   f32x4Exp(f);
   f.set(e);
@@ -110,15 +100,7 @@ const MIN_NORMAL = 2 ** -126;
  * x < 0 NaN, ±0 −Infinity.
  */
 export function f32x4Log(f: FunctionBuilder): void {
-  const [x, tiny, bits, k, fm, s, z] = [0, 1, 2, 3, 4, 5, 6].map(() => f.local(ValType.v128)) as [
-    Local,
-    Local,
-    Local,
-    Local,
-    Local,
-    Local,
-    Local,
-  ];
+  const [x, tiny, bits, k, fm, s, z] = f.localTuple(ValType.v128, 7);
   const splat = (v: number): [number, number, number, number] => [v, v, v, v];
   f.tee(x).f32x4Const(MIN_NORMAL).f32x4CompareMask('lt').set(tiny);
   f.get(x)
