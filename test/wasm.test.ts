@@ -166,6 +166,57 @@ describe('SIMD matmul gives the same floats as the plain-TS float32 kernel', () 
     assert.deepEqual(Array.from(wide.dataSync()), Array.from(wideExpected.dataSync()));
   });
 
+  test("a batch's operands in the arena packed in SIMD by the threads together, partial panels too", async () => {
+    nb.manualSeed(20);
+    const arena = Arena.create(64 * 2 ** 20)!;
+    const gemm = new WasmGemm(arena, 3);
+    const inArena = (t: nb.Tensor) => {
+      const values = t.dataSync();
+      return arenaView(arena, [...t.shape], (i) => values[i]!);
+    };
+    /** The arena copy of t's last two dimensions swapped, viewed back as t. */
+    const transposedInArena = (t: nb.Tensor) => {
+      const v = inArena(t.transpose(-1, -2).contiguous());
+      const swap = (x: number[]) => [...x.slice(0, -2), x.at(-1)!, x.at(-2)!];
+      return { ...v, shape: swap(v.shape), strides: swap(v.strides) };
+    };
+    gemm.matmul(
+      nb.zeros([2, 64, 64]) as never,
+      [nb.ones([2, 64, 512]), nb.ones([2, 512, 64])] as never,
+    ); // starts the workers
+    for (let wait = 0; gemm.workersReady < 2 && wait < 200; wait++)
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    assert.equal(gemm.workersReady, 2);
+    // Products of 1.3 M and 3.3 M multiply-adds, shared as a batch: many operands packed one per
+    // chunk (in two jobs), and two big ones cut into chunks. All with partial panels.
+    for (const [count, m, k, n] of [
+      [40, 4 * 9 + 3, 300, 8 * 12 + 5],
+      [2, 4 * 30 + 1, 300, 8 * 10 + 3],
+    ] as const) {
+      const [a, b, w] = [nb.randn([count, m, k]), nb.randn([count, k, n]), nb.randn([m, k])];
+      // Row-major A (rows contiguous along k) and B (panel rows adjacent), then their transposes;
+      // last, weights against every sample (packed once).
+      const [A, B, At, Bt, W] = [
+        inArena(a),
+        inArena(b),
+        transposedInArena(a),
+        transposedInArena(b),
+        inArena(w),
+      ];
+      for (const [x, y, operands] of [
+        [a, b, [A, B]],
+        [a, b, [At, Bt]],
+        [a, b, [A, Bt]],
+        [w, b, [W, Bt]],
+      ] as const) {
+        const [expected, actual] = [nb.zeros([count, m, n]), nb.zeros([count, m, n])];
+        matmulFloat32(expected as never, [x, y] as never);
+        gemm.matmul(actual as never, operands as never);
+        assert.deepEqual(Array.from(actual.dataSync()), Array.from(expected.dataSync()));
+      }
+    }
+  });
+
   test("2×2 max-pool windows in SIMD pick the plain kernel's elements: ties, NaN, odd widths", () => {
     nb.manualSeed(18);
     const attrs = {

@@ -202,6 +202,15 @@ export class FunctionBuilder {
     return this;
   }
 
+  /** `if (the i32 on the stack) { then } else { otherwise }`. */
+  ifElse(then: () => void, otherwise: () => void): this {
+    this.op(0x04, 0x40);
+    then();
+    this.op(0x05);
+    otherwise();
+    return this.op(0x0b);
+  }
+
   /** v128 from memory at [address on the stack] + offset. */
   v128Load(offset = 0): this {
     return this.simd(0x00).memarg(4, offset);

@@ -12,7 +12,7 @@ import { matmulLayout, packPanels, type MatmulLayout } from '../cpu/pack.js';
 import { buildModule, FunctionBuilder, ValType } from './emitter.js';
 import { copyRowsFunction, type RowsFunction } from './rows.js';
 import type { Arena } from './arena.js';
-import { WorkerPool } from './threads.js';
+import { MAX_CHUNKS, WorkerPool } from './threads.js';
 
 const MR = 4;
 const NR = 8;
@@ -179,6 +179,33 @@ function packTransposedFunction(): FunctionBuilder {
 }
 
 /**
+ * packPanels(src, rowBytes, stride, K, dst, rows, panels, transposed): `panels` whole panels of
+ * `rows` rows (a multiple of 4; rows rowBytes apart from src) into dst, four rows at a time with
+ * packTransposed (`transposed` ≠ 0: rows contiguous along k, `stride` between rows) or
+ * packAdjacent (`stride` between k). One call packs what a worker's chunk of an operand needs.
+ */
+function packPanelsFunction(): FunctionBuilder {
+  const f = new FunctionBuilder('packPanels', Array<ValType>(8).fill(ValType.i32));
+  const [src, rowBytes, stride, K, dst, rows, panels, transposed] = f.paramTuple(8);
+  const [groups, from, to] = f.localTuple(ValType.i32, 3);
+  f.countDown(panels, () => {
+    f.get(rows).i32(2).shrU().set(groups);
+    f.get(src).set(from);
+    f.get(dst).set(to);
+    f.countDown(groups, () => {
+      const pack = (index: number) => (): void =>
+        void f.get(from).get(stride).get(K).get(to).get(rows).i32(4).mul().call(index);
+      f.get(transposed).ifElse(pack(PACK_TRANSPOSED_INDEX), pack(PACK_ADJACENT_INDEX));
+      f.get(from).get(rowBytes).i32(4).mul().add().set(from);
+      f.increment(to, 16);
+    });
+    f.get(src).get(rowBytes).get(rows).mul().add().set(src);
+    f.get(dst).get(K).get(rows).mul().i32(4).mul().add().set(dst);
+  });
+  return f;
+}
+
+/**
  * gemmBatch(a, aStride, b, bStride, c, cStride, count, mPanels, nPanels, K, ldc): `count` products
  * of packed panels, each operand's address moving on by its stride (0: the same operand for all),
  * so that a worker can take a range of a batch's small products as one chunk.
@@ -194,6 +221,28 @@ function gemmBatchFunction(): FunctionBuilder {
 }
 
 type PackFunction = (src: number, stride: number, K: number, dst: number, dstK: number) => void;
+
+type PackPanelsFunction = (
+  src: number,
+  rowBytes: number,
+  stride: number,
+  K: number,
+  dst: number,
+  rows: number,
+  panels: number,
+  transposed: number,
+) => void;
+
+/** A matrix to pack: M rows of K from X at `base` (strides sRow, sK), panels of `rows` at `at`. */
+interface Operand {
+  X: TypedArray;
+  base: number;
+  sRow: number;
+  sK: number;
+  M: number;
+  rows: number;
+  at: number;
+}
 
 type GemmBatchFunction = (
   a: number,
@@ -222,12 +271,25 @@ type GemmFunction = (
 /** The GEMM module's bytes, importing a shared or a private memory. */
 export function gemmModuleBytes(shared = false, fused = false): Uint8Array<ArrayBuffer> {
   const functions = [gemmFunction(fused), packAdjacentFunction(), packTransposedFunction()];
-  return buildModule([...functions, copyRowsFunction(), gemmBatchFunction()], shared);
+  const more = [copyRowsFunction(), gemmBatchFunction(), packPanelsFunction()];
+  return buildModule([...functions, ...more], shared);
 }
-/** gemm's place in the module's functions, for gemmBatch's calls. */
-const GEMM_INDEX = 0;
+/** Places in the module's functions, for the calls between them. */
+const [GEMM_INDEX, PACK_ADJACENT_INDEX, PACK_TRANSPOSED_INDEX] = [0, 1, 2];
 
 type View = ArrayView<TypedArray>;
+
+/** Packing A's rows (panels of MR) and B's columns (panels of NR) at a batch entry's offset. */
+function operandsOf(a: View, b: View, { M, N, sam, sak, sbk, sbn }: MatmulLayout) {
+  return {
+    a: (offset: number, at: number): Operand => {
+      return { X: a.buffer, base: a.offset + offset, sRow: sam, sK: sak, M, rows: MR, at };
+    },
+    b: (offset: number, at: number): Operand => {
+      return { X: b.buffer, base: b.offset + offset, sRow: sbn, sK: sbk, M: N, rows: NR, at };
+    },
+  };
+}
 
 /**
  * The SIMD matmul, bound to one memory: the arena's when there is one (its packing scratch is an
@@ -237,8 +299,8 @@ export class WasmGemm {
   private readonly memory: WebAssembly.Memory;
   private readonly module: WebAssembly.Module;
   private readonly gemm: GemmFunction;
-  private readonly packAdjacent: PackFunction;
   private readonly packTransposed: PackFunction;
+  private readonly packPanels: PackPanelsFunction;
   private readonly copyRows: RowsFunction;
   private readonly gemmBatch: GemmBatchFunction;
   /** Started at the first product big enough to share; null when there are no other threads. */
@@ -258,49 +320,72 @@ export class WasmGemm {
     this.module = new WebAssembly.Module(this.fused ? fusedBytes : gemmModuleBytes(arena !== null));
     const instance = new WebAssembly.Instance(this.module, { env: { memory: this.memory } });
     this.gemm = instance.exports['gemm'] as GemmFunction;
-    this.packAdjacent = instance.exports['packAdjacent'] as PackFunction;
     this.packTransposed = instance.exports['packTransposed'] as PackFunction;
+    this.packPanels = instance.exports['packPanels'] as PackPanelsFunction;
     this.copyRows = instance.exports['copyRows'] as RowsFunction;
     this.gemmBatch = instance.exports['gemmBatch'] as GemmBatchFunction;
   }
 
   /**
-   * packPanels, in SIMD where the matrix is float32 in the arena and either its panel rows are
-   * adjacent (stride 1) or each row is contiguous along k: four rows at a time, with the last
-   * partial panel (zero-padded) and any other layout left to the plain-TS packer.
+   * Packs operands into panels as packPanels does: the whole panels of a float32 matrix in the
+   * arena whose panel rows are adjacent (stride 1) or contiguous along k with the SIMD packers,
+   * in chunks shared with the workers when `share` (packing on this thread alone took 2.6 of a
+   * convolution's 10 ms); the last partial panel (zero-padded) and other layouts with the
+   * plain-TS packer, here.
    */
-  private pack(
-    X: TypedArray,
-    base: number,
-    sRow: number,
-    sK: number,
-    M: number,
-    K: number,
-    rows: number,
-    heap: Float32Array,
-    at: number,
-  ): void {
-    const simd = X instanceof Float32Array && this.arena?.owns(X) && K > 0;
-    const kernel = !simd
-      ? null
-      : sRow === 1
-        ? this.packAdjacent
-        : sK === 1
-          ? this.packTransposed
-          : null;
-    if (!kernel) return packPanels(X, base, sRow, sK, M, K, rows, heap, at);
-    const stride = 4 * (sRow === 1 ? sK : sRow);
-    const full = Math.floor(M / rows);
-    for (let t = 0; t < full; t++) {
-      for (let g = 0; g < rows; g += 4) {
-        const src = X.byteOffset + 4 * (base + (t * rows + g) * sRow);
-        kernel(src, stride, K, 4 * (at + t * K * rows + g), 4 * rows);
+  private packAll(operands: readonly Operand[], K: number, heap: Float32Array, share: boolean) {
+    const calls: { panels: number; args: (from: number, to: number) => number[] }[] = [];
+    for (const { X, base, sRow, sK, M, rows, at } of operands) {
+      const simd = X instanceof Float32Array && this.arena?.owns(X) && K > 0;
+      const full = simd && (sRow === 1 || sK === 1) ? Math.floor(M / rows) : 0;
+      if (full > 0) {
+        const [src, rowBytes, stride] = [
+          X.byteOffset + 4 * base,
+          4 * sRow,
+          4 * (sRow === 1 ? sK : sRow),
+        ];
+        const transposed = sRow === 1 ? 0 : 1;
+        calls.push({
+          panels: full,
+          args: (from, to) => [
+            ...[src + from * rows * rowBytes, rowBytes, stride, K],
+            ...[4 * (at + from * K * rows), rows, to - from, transposed],
+          ],
+        });
+      }
+      if (full * rows < M) {
+        const rest = M - full * rows;
+        packPanels(
+          X,
+          base + full * rows * sRow,
+          sRow,
+          sK,
+          rest,
+          K,
+          rows,
+          heap,
+          at + full * K * rows,
+        );
       }
     }
-    if (full * rows < M) {
-      const rest = M - full * rows;
-      packPanels(X, base + full * rows * sRow, sRow, sK, rest, K, rows, heap, at + full * K * rows);
+    const here = (args: readonly number[]): void =>
+      this.packPanels(...(args as Parameters<PackPanelsFunction>));
+    const ready = share ? (this.pool?.ready ?? 0) : 0;
+    if (ready === 0 || !this.pool) {
+      for (const { panels, args } of calls) here(args(0, panels));
+      return;
     }
+    // About four chunks a thread in all: big operands are cut, a batch's many small ones are not.
+    const pieces = Math.ceil((4 * (ready + 1)) / calls.length);
+    const chunks = calls.flatMap(({ panels, args }) => {
+      const n = Math.min(pieces, panels);
+      return Array.from({ length: n }, (_, i) =>
+        args(Math.floor((i * panels) / n), Math.floor(((i + 1) * panels) / n)),
+      );
+    });
+    const id = this.pool.kernelId(this.module, 'packPanels');
+    for (let i = 0; i < chunks.length; i += MAX_CHUNKS)
+      this.pool.run(id, chunks.slice(i, i + MAX_CHUNKS), here);
   }
 
   /** Worker threads ready to share products (0 until the first big product starts them). */
@@ -378,7 +463,7 @@ export class WasmGemm {
    */
   matmul(out: View, [a, b]: readonly View[]): boolean {
     const layout = matmulLayout(out, a!, b!);
-    const { M, N, K, aBatch, bBatch, sam, sak, sbk, sbn } = layout;
+    const { M, N, K, aBatch, bBatch } = layout;
     if (M === 0 || N === 0) return true;
     const [mPanels, nPanels] = [Math.ceil(M / MR), Math.ceil(N / NR)];
     if (this.shareBatch(out, a!, b!, layout, mPanels, nPanels)) return true;
@@ -395,12 +480,17 @@ export class WasmGemm {
     const inArena = this.arena?.owns(C) ?? false;
     // Whole tiles in a (fresh, dense) output in the arena: the kernel writes C in place.
     const direct = inArena && M % MR === 0 && N % NR === 0;
+    const operand = operandsOf(a!, b!, layout);
     for (let batch = 0; batch < aBatch.length; batch++) {
       // A broadcast operand (a convolution's weights against each sample) is packed once.
+      const operands: Operand[] = [];
       if (batch === 0 || aBatch[batch] !== aBatch[batch - 1])
-        this.pack(a!.buffer, a!.offset + aBatch[batch]!, sam, sak, M, K, MR, heap, aAt);
+        operands.push(operand.a(aBatch[batch]!, aAt));
       if (batch === 0 || bBatch[batch] !== bBatch[batch - 1])
-        this.pack(b!.buffer, b!.offset + bBatch[batch]!, sbn, sbk, N, K, NR, heap, bAt);
+        operands.push(operand.b(bBatch[batch]!, bAt));
+      // On this thread: shared, the packing of one product (W1's, W2's) ran no faster, and a
+      // short one (K = 64) 2–5% slower, in alternating calls (bench/RESULTS.md).
+      this.packAll(operands, K, heap, false);
       const at = out.offset + batch * M * N;
       if (direct) {
         this.run(4 * aAt, 4 * bAt, C.byteOffset + 4 * at, mPanels, nPanels, K);
@@ -440,10 +530,11 @@ export class WasmGemm {
     out: View,
     a: View,
     b: View,
-    { M, N, K, aBatch, bBatch, sam, sak, sbk, sbn }: MatmulLayout,
+    layout: MatmulLayout,
     mPanels: number,
     nPanels: number,
   ): boolean {
+    const { M, N, K, aBatch, bBatch } = layout;
     const count = aBatch.length;
     const work = mPanels * nPanels * K * MR * NR;
     if (count < 2 || work >= PARALLEL_WORK || work * count < PARALLEL_WORK) return false;
@@ -464,10 +555,12 @@ export class WasmGemm {
     const aAt = base / 4;
     const bAt = aAt + aCount * aFloats;
     const cAt = bAt + bCount * bFloats;
-    for (let i = 0; i < aCount; i++)
-      this.pack(a.buffer, a.offset + aBatch[i]!, sam, sak, M, K, MR, heap, aAt + i * aFloats);
-    for (let i = 0; i < bCount; i++)
-      this.pack(b.buffer, b.offset + bBatch[i]!, sbn, sbk, N, K, NR, heap, bAt + i * bFloats);
+    const operand = operandsOf(a, b, layout);
+    const operands = [
+      ...Array.from({ length: aCount }, (_, i) => operand.a(aBatch[i]!, aAt + i * aFloats)),
+      ...Array.from({ length: bCount }, (_, i) => operand.b(bBatch[i]!, bAt + i * bFloats)),
+    ];
+    this.packAll(operands, K, heap, true);
     const aStride = aCount > 1 ? 4 * aFloats : 0;
     const bStride = bCount > 1 ? 4 * bFloats : 0;
     const [c, cStride] = direct
