@@ -12,7 +12,7 @@ import { matmulLayout, packPanels, type MatmulLayout } from '../cpu/pack.js';
 import { buildModule, FunctionBuilder, ValType } from './emitter.js';
 import { copyRowsFunction, type RowsFunction } from './rows.js';
 import type { Arena } from './arena.js';
-import { MAX_CHUNKS, WorkerPool } from './threads.js';
+import { cutInto, MAX_CHUNKS, WorkerPool } from './threads.js';
 
 const MR = 4;
 const NR = 8;
@@ -333,7 +333,12 @@ export class WasmGemm {
    * convolution's 10 ms); the last partial panel (zero-padded) and other layouts with the
    * plain-TS packer, here.
    */
-  private packAll(operands: readonly Operand[], K: number, heap: Float32Array, share: boolean) {
+  private packAll(
+    operands: readonly Operand[],
+    K: number,
+    heap: Float32Array,
+    share: boolean,
+  ): void {
     const calls: { panels: number; args: (from: number, to: number) => number[] }[] = [];
     for (const { X, base, sRow, sK, M, rows, at } of operands) {
       const simd = X instanceof Float32Array && this.arena?.owns(X) && K > 0;
@@ -377,12 +382,9 @@ export class WasmGemm {
     }
     // About four chunks a thread in all: big operands are cut, a batch's many small ones are not.
     const pieces = Math.ceil((4 * (ready + 1)) / calls.length);
-    const chunks = calls.flatMap(({ panels, args }) => {
-      const n = Math.min(pieces, panels);
-      return Array.from({ length: n }, (_, i) =>
-        args(Math.floor((i * panels) / n), Math.floor(((i + 1) * panels) / n)),
-      );
-    });
+    const chunks = calls.flatMap(({ panels, args }) =>
+      cutInto(panels, Math.min(pieces, panels)).map(([from, to]) => args(from, to)),
+    );
     const id = this.pool.kernelId(this.module, 'packPanels');
     for (let i = 0; i < chunks.length; i += MAX_CHUNKS)
       this.pool.run(id, chunks.slice(i, i + MAX_CHUNKS), here);

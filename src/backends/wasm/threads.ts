@@ -193,6 +193,13 @@ export function threadCount(): number {
   return Math.min(n, cores);
 }
 
+/** `units` cut into `n` ranges [from, to) of near-equal size, cut at multiples of `granule`. */
+export function cutInto(units: number, n: number, granule = 1): [number, number][] {
+  const bound = (i: number): number =>
+    i === n ? units : granule * Math.floor((i * units) / (granule * n));
+  return Array.from({ length: n }, (_, i) => [bound(i), bound(i + 1)]);
+}
+
 /** The pool of each memory (null where threads are not available). */
 const pools = new WeakMap<WebAssembly.Memory, WorkerPool | null>();
 
@@ -285,9 +292,7 @@ export class WorkerPool {
       1,
       Math.min(Math.floor(units / minChunk), perThread * (ready + 1), MAX_CHUNKS),
     );
-    const bound = (i: number): number =>
-      i === n ? units : granule * Math.floor((i * units) / (granule * n));
-    const chunks = Array.from({ length: n }, (_, i) => argsOf(bound(i), bound(i + 1)));
+    const chunks = cutInto(units, n, granule).map(([from, to]) => argsOf(from, to));
     this.run(this.kernelId(module, exportName), chunks, here);
     return true;
   }
