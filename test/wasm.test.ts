@@ -50,6 +50,32 @@ function arenaView(arena: Arena, shape: number[], fill: (i: number) => number) {
   return { buffer, dtype: 'float32' as const, shape, strides, offset: 0 };
 }
 
+/**
+ * A GEMM of three threads on its own arena, its workers started, with makers of arena copies of
+ * tensors: as they are, and with the last two dimensions swapped in memory (viewed back).
+ */
+async function threadedGemm() {
+  const arena = Arena.create(64 * 2 ** 20)!;
+  const gemm = new WasmGemm(arena, 3);
+  const inArena = (t: nb.Tensor) => {
+    const values = t.dataSync();
+    return arenaView(arena, [...t.shape], (i) => values[i]!);
+  };
+  const transposedInArena = (t: nb.Tensor) => {
+    const v = inArena(t.transpose(-1, -2).contiguous());
+    const swap = (x: number[]) => [...x.slice(0, -2), x.at(-1)!, x.at(-2)!];
+    return { ...v, shape: swap(v.shape), strides: swap(v.strides) };
+  };
+  gemm.matmul(
+    nb.zeros([2, 64, 64]) as never,
+    [nb.ones([2, 64, 512]), nb.ones([2, 512, 64])] as never,
+  ); // starts the workers
+  for (let wait = 0; gemm.workersReady < 2 && wait < 200; wait++)
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  assert.equal(gemm.workersReady, 2);
+  return { arena, gemm, inArena, transposedInArena };
+}
+
 describe('SIMD matmul gives the same floats as the plain-TS float32 kernel', () => {
   const check = (a: nb.Tensor, b: nb.Tensor): void => {
     const shape = nb.noGrad(() => a.matmul(b)).shape; // the op's own shape rule
@@ -168,25 +194,7 @@ describe('SIMD matmul gives the same floats as the plain-TS float32 kernel', () 
 
   test("a batch's operands in the arena packed in SIMD by the threads together, partial panels too", async () => {
     nb.manualSeed(20);
-    const arena = Arena.create(64 * 2 ** 20)!;
-    const gemm = new WasmGemm(arena, 3);
-    const inArena = (t: nb.Tensor) => {
-      const values = t.dataSync();
-      return arenaView(arena, [...t.shape], (i) => values[i]!);
-    };
-    /** The arena copy of t's last two dimensions swapped, viewed back as t. */
-    const transposedInArena = (t: nb.Tensor) => {
-      const v = inArena(t.transpose(-1, -2).contiguous());
-      const swap = (x: number[]) => [...x.slice(0, -2), x.at(-1)!, x.at(-2)!];
-      return { ...v, shape: swap(v.shape), strides: swap(v.strides) };
-    };
-    gemm.matmul(
-      nb.zeros([2, 64, 64]) as never,
-      [nb.ones([2, 64, 512]), nb.ones([2, 512, 64])] as never,
-    ); // starts the workers
-    for (let wait = 0; gemm.workersReady < 2 && wait < 200; wait++)
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    assert.equal(gemm.workersReady, 2);
+    const { gemm, inArena, transposedInArena } = await threadedGemm();
     // Products of 1.3 M and 3.3 M multiply-adds, shared as a batch: many operands packed one per
     // chunk (in two jobs), and two big ones cut into chunks. All with partial panels.
     for (const [count, m, k, n] of [
@@ -213,6 +221,34 @@ describe('SIMD matmul gives the same floats as the plain-TS float32 kernel', () 
         matmulFloat32(expected as never, [x, y] as never);
         gemm.matmul(actual as never, operands as never);
         assert.deepEqual(Array.from(actual.dataSync()), Array.from(expected.dataSync()));
+      }
+    }
+  });
+
+  test('operands read in place, unpacked, and split operands packed by the threads that use them', async () => {
+    nb.manualSeed(21);
+    const { arena, gemm, inArena, transposedInArena } = await threadedGemm();
+    for (const [m, k, n, aT, bT] of [
+      [64, 300, 96, false, false], // row-major A and a small row-major B read in place; one thread
+      [64, 784, 128, false, true], // W2's x·Wᵀ: A in place, Wᵀ packed by the threads (by columns)
+      [128, 64, 784, true, false], // W2's gradient gᵀ·x: both in place, shared
+      [132, 200, 304, true, false], // Aᵀ with K ≤ 256 in place; B too big: packed in the chunks
+      [260, 300, 64, true, false], // long Aᵀ packed in the chunks (by rows), B in place
+      [20, 1200, 300, false, false], // B packed in the chunks, its last panel partial
+      [400, 512, 100, false, true], // split by rows, A in place; Bᵀ packed first, partial panel
+    ] as const) {
+      const [a, b] = [nb.randn([m, k]), nb.randn([k, n])];
+      const [A, B] = [
+        aT ? transposedInArena(a) : inArena(a),
+        bT ? transposedInArena(b) : inArena(b),
+      ];
+      const expected = nb.zeros([m, n]);
+      matmulFloat32(expected as never, [a, b] as never);
+      const want = Array.from(expected.dataSync());
+      for (const out of [nb.zeros([m, n]), arenaView(arena, [m, n], () => NaN)]) {
+        gemm.matmul(out as never, [A, B] as never);
+        const got = out instanceof nb.Tensor ? out.dataSync() : out.buffer;
+        assert.deepEqual(Array.from(got), want, `${m}×${k}×${n}`);
       }
     }
   });

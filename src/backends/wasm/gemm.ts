@@ -4,7 +4,9 @@
  * tile of C in 8 f32x4 registers (+ 2 for B, 1 for the splatted A value: 11 of the 15 vector
  * registers V8 gives WebAssembly; bigger tiles spill), so each k step is 2 vector loads, 4 splat
  * loads and 8 multiply-adds — fused ones where the runtime has relaxed SIMD. Packing reads any
- * strides, so Aᵀ·B and A·Bᵀ cost the same as A·B.
+ * strides, so Aᵀ·B and A·Bᵀ cost the same as A·B. Operands already laid out as the kernel reads
+ * them (a row-major A, a short Aᵀ, a small row-major B: the products of a small batch) are read in
+ * place, unpacked; in a product shared between threads each thread packs the panels it multiplies.
  */
 import type { TypedArray } from '../../core/dtype.js';
 import type { ArrayView } from '../primitives.js';
@@ -21,67 +23,70 @@ const NR = 8;
  * products ran 10–17% faster split in five of six alternating runs (bench/RESULTS.md).
  */
 const PARALLEL_WORK = 1 << 22;
+/** Limits for reading an operand in place instead of packing it (see aInPlace, bInPlace). */
+const IN_PLACE_K = 256;
+const IN_PLACE_BYTES = 256 * 1024;
 
 /**
- * gemm(aPtr, bPtr, cPtr, mPanels, nPanels, K, ldcBytes): C panels = packed A · packed B. `fused`:
- * each multiply-add is relaxed SIMD's f32x4.relaxed_madd (one FMA instruction where the CPU has
- * it, rounded once) instead of a multiply and an add.
+ * gemm(a, aRow, aK, aPanel, b, bK, bPanel, c, mPanels, nPanels, K, ldc): C panels = A · B, every
+ * stride in bytes: element (i, k) of an A panel at a + i·aRow + k·aK, panels aPanel apart; a B
+ * panel's 8 columns at k are the two vectors at b + k·bK, panels bPanel apart. Packed panels are
+ * (4, 16, 16·K) and (32, 32·K); a row-major A (lda·4, 4, 16·lda), an Aᵀ stored row-major
+ * (4, lda·4, 16) and a row-major B (ldb·4, 32) are read in place, with the same speed where they
+ * fit the caches (bench/RESULTS.md). `fused`: each multiply-add is relaxed SIMD's
+ * f32x4.relaxed_madd (one FMA instruction where the CPU has it, rounded once) instead of a
+ * multiply and an add.
  */
 function gemmFunction(fused: boolean): FunctionBuilder {
-  const f = new FunctionBuilder('gemm', [
-    ValType.i32,
-    ValType.i32,
-    ValType.i32,
-    ValType.i32,
-    ValType.i32,
-    ValType.i32,
-    ValType.i32,
-  ]);
-  const [aPtr, bPtr, cPtr, mPanels, nPanels, K, ldc] = f.paramTuple(7);
-  const [p, q, k, pa, pb, c, cRow, aStride] = Array.from({ length: 8 }, () => f.local(ValType.i32));
+  const f = new FunctionBuilder('gemm', Array<ValType>(12).fill(ValType.i32));
+  const [aPtr, aRow, aK, aPanel, bPtr, bK, bPanel, cPtr, mPanels, nPanels, K, ldc] =
+    f.paramTuple(12);
+  const [p, q, k, pb, bAt, c, cRow] = f.localTuple(ValType.i32, 7);
+  // One pointer per row of the A panel: three adds a k step, free beside its 16 vector ops.
+  const pa = f.localTuple(ValType.i32, MR);
   const acc = Array.from({ length: MR * 2 }, () => f.local(ValType.v128));
   const [b0, b1, a] = [f.local(ValType.v128), f.local(ValType.v128), f.local(ValType.v128)];
 
-  f.get(K)
-    .i32(MR * 4)
-    .mul()
-    .set(aStride!); // bytes per A panel
-  f.get(mPanels).set(p!);
-  f.get(cPtr).set(cRow!);
-  f.countDown(p!, () => {
-    f.get(nPanels).set(q!);
-    f.get(bPtr).set(pb!);
-    f.get(cRow!).set(c!);
-    f.countDown(q!, () => {
+  f.get(mPanels).set(p);
+  f.get(cPtr).set(cRow);
+  f.countDown(p, () => {
+    f.get(nPanels).set(q);
+    f.get(bPtr).set(bAt);
+    f.get(cRow).set(c);
+    f.countDown(q, () => {
       for (const r of acc) f.v128Zero().set(r);
-      f.get(K).set(k!);
-      f.get(aPtr).set(pa!);
-      // pb walks this B panel and so ends where the next one starts (panels are contiguous).
-      f.countDown(k!, () => {
-        f.get(pb!).v128Load(0).set(b0);
-        f.get(pb!).v128Load(16).set(b1);
+      f.get(K).set(k);
+      f.get(aPtr).set(pa[0]);
+      for (let r = 1; r < MR; r++)
+        f.get(pa[r - 1]!)
+          .get(aRow)
+          .add()
+          .set(pa[r]!);
+      f.get(bAt).set(pb);
+      f.countDown(k, () => {
+        f.get(pb).v128Load(0).set(b0);
+        f.get(pb).v128Load(16).set(b1);
         for (let r = 0; r < MR; r++) {
-          f.get(pa!)
-            .load32Splat(4 * r)
-            .set(a);
+          f.get(pa[r]!).load32Splat(0).set(a);
           for (const [half, b] of [b0, b1].entries()) {
             const sum = acc[2 * r + half]!;
             if (fused) f.get(a).get(b).get(sum).f32x4RelaxedMadd().set(sum);
             else f.get(sum).get(a).get(b).f32x4Mul().f32x4Add().set(sum);
           }
         }
-        f.increment(pa!, MR * 4).increment(pb!, NR * 4);
+        for (const row of pa) f.incrementBy(row, aK);
+        f.incrementBy(pb, bK);
       });
       // Store the 4×8 tile: row r at c + r·ldc.
       for (let r = 0; r < MR; r++) {
-        f.get(c!)
+        f.get(c)
           .get(ldc)
           .i32(r)
           .mul()
           .add()
           .get(acc[2 * r]!)
           .v128Store(0);
-        f.get(c!)
+        f.get(c)
           .get(ldc)
           .i32(r)
           .mul()
@@ -89,10 +94,11 @@ function gemmFunction(fused: boolean): FunctionBuilder {
           .get(acc[2 * r + 1]!)
           .v128Store(16);
       }
-      f.increment(c!, NR * 4);
+      f.increment(c, NR * 4);
+      f.incrementBy(bAt, bPanel);
     });
-    f.get(aPtr).get(aStride!).add().set(aPtr);
-    f.get(cRow!).get(ldc).i32(MR).mul().add().set(cRow!);
+    f.incrementBy(aPtr, aPanel);
+    f.get(cRow).get(ldc).i32(MR).mul().add().set(cRow);
   });
   return f;
 }
@@ -214,9 +220,35 @@ function gemmBatchFunction(): FunctionBuilder {
   const f = new FunctionBuilder('gemmBatch', Array<ValType>(11).fill(ValType.i32));
   const [a, aStride, b, bStride, c, cStride, count, mPanels, nPanels, K, ldc] = f.paramTuple(11);
   f.countDown(count, () => {
-    f.get(a).get(b).get(c).get(mPanels).get(nPanels).get(K).get(ldc).call(GEMM_INDEX);
+    f.get(a)
+      .i32(4)
+      .i32(MR * 4)
+      .get(K)
+      .i32(MR * 4)
+      .mul();
+    f.get(b)
+      .i32(NR * 4)
+      .get(K)
+      .i32(NR * 4)
+      .mul();
+    f.get(c).get(mPanels).get(nPanels).get(K).get(ldc).call(GEMM_INDEX);
     f.incrementBy(a, aStride).incrementBy(b, bStride).incrementBy(c, cStride);
   });
+  return f;
+}
+
+/**
+ * packGemm(packPanels' 8 arguments, gemm's 12): packs panels of an operand, then runs gemm, so
+ * that each thread of a shared product packs the panels it multiplies: they are in its own
+ * cache, and the packing is shared.
+ */
+function packGemmFunction(): FunctionBuilder {
+  const f = new FunctionBuilder('packGemm', Array<ValType>(20).fill(ValType.i32));
+  const params = f.paramTuple(20);
+  for (const x of params.slice(0, 8)) f.get(x);
+  f.call(PACK_PANELS_INDEX);
+  for (const x of params.slice(8)) f.get(x);
+  f.call(GEMM_INDEX);
   return f;
 }
 
@@ -244,6 +276,12 @@ interface Operand {
   at: number;
 }
 
+/** A packPanels call over an operand's whole panels: `args(from, to)` packs panels [from, to). */
+interface PackCall {
+  panels: number;
+  args: (from: number, to: number) => number[];
+}
+
 type GemmBatchFunction = (
   a: number,
   aStride: number,
@@ -260,7 +298,12 @@ type GemmBatchFunction = (
 
 type GemmFunction = (
   a: number,
+  aRow: number,
+  aK: number,
+  aPanel: number,
   b: number,
+  bK: number,
+  bPanel: number,
   c: number,
   mPanels: number,
   nPanels: number,
@@ -268,14 +311,18 @@ type GemmFunction = (
   ldc: number,
 ) => void;
 
+type PackPanelsArgs = Parameters<PackPanelsFunction>;
+type GemmArgs = Parameters<GemmFunction>;
+type PackGemmArgs = [...PackPanelsArgs, ...GemmArgs];
+
 /** The GEMM module's bytes, importing a shared or a private memory. */
 export function gemmModuleBytes(shared = false, fused = false): Uint8Array<ArrayBuffer> {
   const functions = [gemmFunction(fused), packAdjacentFunction(), packTransposedFunction()];
-  const more = [copyRowsFunction(), gemmBatchFunction(), packPanelsFunction()];
+  const more = [copyRowsFunction(), gemmBatchFunction(), packPanelsFunction(), packGemmFunction()];
   return buildModule([...functions, ...more], shared);
 }
 /** Places in the module's functions, for the calls between them. */
-const [GEMM_INDEX, PACK_ADJACENT_INDEX, PACK_TRANSPOSED_INDEX] = [0, 1, 2];
+const [GEMM_INDEX, PACK_ADJACENT_INDEX, PACK_TRANSPOSED_INDEX, PACK_PANELS_INDEX] = [0, 1, 2, 5];
 
 type View = ArrayView<TypedArray>;
 
@@ -301,6 +348,7 @@ export class WasmGemm {
   private readonly gemm: GemmFunction;
   private readonly packTransposed: PackFunction;
   private readonly packPanels: PackPanelsFunction;
+  private readonly packGemm: (...args: PackGemmArgs) => void;
   private readonly copyRows: RowsFunction;
   private readonly gemmBatch: GemmBatchFunction;
   /** Started at the first product big enough to share; null when there are no other threads. */
@@ -322,6 +370,7 @@ export class WasmGemm {
     this.gemm = instance.exports['gemm'] as GemmFunction;
     this.packTransposed = instance.exports['packTransposed'] as PackFunction;
     this.packPanels = instance.exports['packPanels'] as PackPanelsFunction;
+    this.packGemm = instance.exports['packGemm'] as (...args: PackGemmArgs) => void;
     this.copyRows = instance.exports['copyRows'] as RowsFunction;
     this.gemmBatch = instance.exports['gemmBatch'] as GemmBatchFunction;
   }
@@ -329,53 +378,14 @@ export class WasmGemm {
   /**
    * Packs operands into panels as packPanels does: the whole panels of a float32 matrix in the
    * arena whose panel rows are adjacent (stride 1) or contiguous along k with the SIMD packers,
-   * in chunks shared with the workers when `share` (packing on this thread alone took 2.6 of a
+   * in chunks shared with the ready workers (packing on this thread alone took 2.6 of a
    * convolution's 10 ms); the last partial panel (zero-padded) and other layouts with the
    * plain-TS packer, here.
    */
-  private packAll(
-    operands: readonly Operand[],
-    K: number,
-    heap: Float32Array,
-    share: boolean,
-  ): void {
-    const calls: { panels: number; args: (from: number, to: number) => number[] }[] = [];
-    for (const { X, base, sRow, sK, M, rows, at } of operands) {
-      const simd = X instanceof Float32Array && this.arena?.owns(X) && K > 0;
-      const full = simd && (sRow === 1 || sK === 1) ? Math.floor(M / rows) : 0;
-      if (full > 0) {
-        const [src, rowBytes, stride] = [
-          X.byteOffset + 4 * base,
-          4 * sRow,
-          4 * (sRow === 1 ? sK : sRow),
-        ];
-        const transposed = sRow === 1 ? 0 : 1;
-        calls.push({
-          panels: full,
-          args: (from, to) => [
-            ...[src + from * rows * rowBytes, rowBytes, stride, K],
-            ...[4 * (at + from * K * rows), rows, to - from, transposed],
-          ],
-        });
-      }
-      if (full * rows < M) {
-        const rest = M - full * rows;
-        packPanels(
-          X,
-          base + full * rows * sRow,
-          sRow,
-          sK,
-          rest,
-          K,
-          rows,
-          heap,
-          at + full * K * rows,
-        );
-      }
-    }
-    const here = (args: readonly number[]): void =>
-      this.packPanels(...(args as Parameters<PackPanelsFunction>));
-    const ready = share ? (this.pool?.ready ?? 0) : 0;
+  private packAll(operands: readonly Operand[], K: number, heap: Float32Array): void {
+    const calls = operands.flatMap((operand) => this.packCall(operand, K, heap) ?? []);
+    const here = (args: readonly number[]): void => this.packPanels(...(args as PackPanelsArgs));
+    const ready = this.pool?.ready ?? 0;
     if (ready === 0 || !this.pool) {
       for (const { panels, args } of calls) here(args(0, panels));
       return;
@@ -390,34 +400,86 @@ export class WasmGemm {
       this.pool.run(id, chunks.slice(i, i + MAX_CHUNKS), here);
   }
 
+  /**
+   * Packs what of `operand` the SIMD packers cannot (its last, partial panel; other layouts)
+   * here, and returns the packPanels call for the rest, or null if there is none.
+   */
+  private packCall(
+    { X, base, sRow, sK, M, rows, at }: Operand,
+    K: number,
+    heap: Float32Array,
+  ): PackCall | null {
+    const simd = X instanceof Float32Array && this.arena?.owns(X) && K > 0;
+    const full = simd && (sRow === 1 || sK === 1) ? Math.floor(M / rows) : 0;
+    if (full * rows < M) {
+      const rest = M - full * rows;
+      packPanels(X, base + full * rows * sRow, sRow, sK, rest, K, rows, heap, at + full * K * rows);
+    }
+    if (full === 0) return null;
+    const [src, rowBytes] = [X.byteOffset + 4 * base, 4 * sRow];
+    const [stride, transposed] = [4 * (sRow === 1 ? sK : sRow), sRow === 1 ? 0 : 1];
+    return {
+      panels: full,
+      args: (from, to) => [
+        ...[src + from * rows * rowBytes, rowBytes, stride, K],
+        ...[4 * (at + from * K * rows), rows, to - from, transposed],
+      ],
+    };
+  }
+
   /** Worker threads ready to share products (0 until the first big product starts them). */
   get workersReady(): number {
     return this.pool?.ready ?? 0;
   }
 
   /**
-   * gemm over A's panels, shared between this thread and the ready workers in chunks of whole
-   * panels when the product is worth it (≥ ~100 µs: dispatch costs microseconds).
+   * gemm of A (`aArgs`: address and byte strides, as the kernel takes them) by B (`bArgs`) into
+   * C, after the packing calls `aPack` and `bPack` (null: read in place, or packed already).
+   * Shared between this thread and the ready workers in chunks of whole panels when the product
+   * is worth it (≥ ~100 µs: dispatch costs microseconds); then each chunk packs the panels of the
+   * split operand it multiplies.
    */
-  private run(a: number, b: number, c: number, mPanels: number, nPanels: number, K: number): void {
+  private run(
+    [a, aRow, aK, aPanel]: readonly number[],
+    [b, bK, bPanel]: readonly number[],
+    [aPack, bPack]: readonly (PackCall | null)[],
+    c: number,
+    mPanels: number,
+    nPanels: number,
+    K: number,
+  ): void {
     const ldc = nPanels * NR * 4;
     const work = mPanels * nPanels * K * MR * NR;
+    const args = (m0: number, m1: number, n0: number, n1: number): number[] => [
+      ...[a! + m0 * aPanel!, aRow!, aK!, aPanel!, b! + n0 * bPanel!, bK!, bPanel!],
+      ...[c + m0 * MR * ldc + n0 * NR * 4, m1 - m0, n1 - n0, K, ldc],
+    ];
+    const pack = (call: PackCall | null | undefined): void =>
+      void (call && this.packPanels(...(call.args(0, call.panels) as PackPanelsArgs)));
     if (work >= PARALLEL_WORK && this.threads > 1 && this.arena) {
       this.pool ??= WorkerPool.forMemory(this.memory, this.threads - 1);
-      // Each thread streams its share of the larger packed operand and all of the smaller one,
-      // so the split runs along the larger: W2's x·Wᵀ (16 panels of A, 400 KB of packed B)
-      // split by A panels had both threads read all of B, and ran 1.2× one.
+      // Each thread streams its share of the larger operand and all of the smaller one, so the
+      // split runs along the larger: W2's x·Wᵀ (16 panels of A, 400 KB of packed B) split by A
+      // panels had both threads read all of B, and ran 1.2× one.
       const byColumns = nPanels * NR > mPanels * MR;
-      const args = (from: number, to: number): number[] =>
-        byColumns
-          ? [a, b + from * K * NR * 4, c + from * NR * 4, mPanels, to - from, K, ldc]
-          : [a + from * K * MR * 4, b, c + from * MR * ldc, to - from, nPanels, K, ldc];
-      const here = (chunk: readonly number[]): void =>
-        this.gemm(...(chunk as Parameters<GemmFunction>));
-      const units = byColumns ? nPanels : mPanels;
-      if (this.pool?.share(this.module, 'gemm', { units, perThread: 4 }, args, here)) return;
+      const [split, other] = byColumns ? [bPack, aPack] : [aPack, bPack];
+      if (this.pool?.ready) {
+        pack(other);
+        const panels = (x: number): number => Math.min(x, split?.panels ?? 0);
+        const chunk = (from: number, to: number): number[] => [
+          ...(split ? split.args(panels(from), panels(to)) : []),
+          ...(byColumns ? args(0, mPanels, from, to) : args(from, to, 0, nPanels)),
+        ];
+        const [kernel, here] = split
+          ? ['packGemm', (x: readonly number[]) => this.packGemm(...(x as PackGemmArgs))]
+          : ['gemm', (x: readonly number[]) => this.gemm(...(x as GemmArgs))];
+        const units = byColumns ? nPanels : mPanels;
+        if (this.pool.share(this.module, kernel, { units, perThread: 4 }, chunk, here)) return;
+      }
     }
-    this.gemm(a, b, c, mPanels, nPanels, K, ldc);
+    pack(aPack);
+    pack(bPack);
+    this.gemm(...(args(0, mPanels, 0, nPanels) as GemmArgs));
   }
 
   /** Scratch of `bytes` bytes: its address and how to give it back, or null if there is no room. */
@@ -459,6 +521,34 @@ export class WasmGemm {
   }
 
   /**
+   * The byte strides [row, k, panel] with which the kernel reads A where it is, or null where A
+   * must be packed: whole panels of a float32 matrix in the arena whose rows run along k (read as
+   * four row streams), or whose panel rows are adjacent with K short enough for a panel's lines
+   * to stay in L1 (an Aᵀ: a weight gradient's gradient operand).
+   */
+  private aInPlace(a: View, { M, K, sam, sak }: MatmulLayout): number[] | null {
+    if (M % MR !== 0 || !this.floatsInArena(a)) return null;
+    if (sak === 1) return [4 * sam, 4, 4 * MR * sam];
+    if (sam === 1 && K <= IN_PLACE_K) return [4, 4 * sak, 4 * MR];
+    return null;
+  }
+
+  /**
+   * The byte strides [k, panel] with which the kernel reads B where it is, or null where B must
+   * be packed: whole panels of a row-major float32 matrix in the arena small enough to stay in L2
+   * (a weight gradient's batch of inputs); a larger one read in place misses the TLB and ran at
+   * half speed (n = 1024).
+   */
+  private bInPlace(b: View, { N, K, sbk, sbn }: MatmulLayout): number[] | null {
+    if (N % NR !== 0 || sbn !== 1 || !this.floatsInArena(b)) return null;
+    return 4 * K * sbk <= IN_PLACE_BYTES ? [4 * sbk, 4 * NR] : null;
+  }
+
+  private floatsInArena(x: View): boolean {
+    return x.buffer instanceof Float32Array && (this.arena?.owns(x.buffer) ?? false);
+  }
+
+  /**
    * C[..., M, N] = A[..., M, K] · B[..., K, N] (float32, broadcast batch dimensions). Returns false,
    * having done nothing, when WebAssembly memory has no room for the packed panels: the caller
    * then runs the plain-TS kernel, which gives the same floats.
@@ -469,36 +559,44 @@ export class WasmGemm {
     if (M === 0 || N === 0) return true;
     const [mPanels, nPanels] = [Math.ceil(M / MR), Math.ceil(N / NR)];
     if (this.shareBatch(out, a!, b!, layout, mPanels, nPanels)) return true;
-    const aFloats = mPanels * MR * K;
-    const bFloats = nPanels * NR * K;
+    const [aInPlace, bInPlace] = [this.aInPlace(a!, layout), this.bInPlace(b!, layout)];
+    const aFloats = aInPlace ? 0 : mPanels * MR * K;
+    const bFloats = bInPlace ? 0 : nPanels * NR * K;
     const ldc = nPanels * NR;
-    const scratch = this.scratch(4 * (aFloats + bFloats + mPanels * MR * ldc));
+    const C = out.buffer;
+    // Whole tiles in a (fresh, dense) output in the arena: the kernel writes C in place.
+    const direct = (this.arena?.owns(C) ?? false) && M % MR === 0 && N % NR === 0;
+    const scratch = this.scratch(4 * (aFloats + bFloats + (direct ? 0 : mPanels * MR * ldc)));
     if (!scratch) return false;
     const [base, done] = scratch;
     const heap = new Float32Array(this.memory.buffer);
     const aAt = base / 4;
     const [bAt, cAt] = [aAt + aFloats, aAt + aFloats + bFloats];
-    const C = out.buffer;
-    const inArena = this.arena?.owns(C) ?? false;
-    // Whole tiles in a (fresh, dense) output in the arena: the kernel writes C in place.
-    const direct = inArena && M % MR === 0 && N % NR === 0;
     const operand = operandsOf(a!, b!, layout);
+    const address = (x: View, offset: number): number =>
+      x.buffer.byteOffset + 4 * (x.offset + offset);
     for (let batch = 0; batch < aBatch.length; batch++) {
       // A broadcast operand (a convolution's weights against each sample) is packed once.
-      const operands: Operand[] = [];
-      if (batch === 0 || aBatch[batch] !== aBatch[batch - 1])
-        operands.push(operand.a(aBatch[batch]!, aAt));
-      if (batch === 0 || bBatch[batch] !== bBatch[batch - 1])
-        operands.push(operand.b(bBatch[batch]!, bAt));
-      // On this thread: shared, the packing of one product (W1's, W2's) ran no faster, and a
-      // short one (K = 64) 2–5% slower, in alternating calls (bench/RESULTS.md).
-      this.packAll(operands, K, heap, false);
+      const packs = [
+        !aInPlace && (batch === 0 || aBatch[batch] !== aBatch[batch - 1])
+          ? this.packCall(operand.a(aBatch[batch]!, aAt), K, heap)
+          : null,
+        !bInPlace && (batch === 0 || bBatch[batch] !== bBatch[batch - 1])
+          ? this.packCall(operand.b(bBatch[batch]!, bAt), K, heap)
+          : null,
+      ];
+      const aArgs = aInPlace
+        ? [address(a!, aBatch[batch]!), ...aInPlace]
+        : [4 * aAt, 4, 4 * MR, 4 * MR * K];
+      const bArgs = bInPlace
+        ? [address(b!, bBatch[batch]!), ...bInPlace]
+        : [4 * bAt, 4 * NR, 4 * NR * K];
       const at = out.offset + batch * M * N;
       if (direct) {
-        this.run(4 * aAt, 4 * bAt, C.byteOffset + 4 * at, mPanels, nPanels, K);
+        this.run(aArgs, bArgs, packs, C.byteOffset + 4 * at, mPanels, nPanels, K);
         continue;
       }
-      this.run(4 * aAt, 4 * bAt, 4 * cAt, mPanels, nPanels, K);
+      this.run(aArgs, bArgs, packs, 4 * cAt, mPanels, nPanels, K);
       this.copyOut(heap, cAt, ldc, C, at, M, N);
     }
     done();
@@ -562,7 +660,7 @@ export class WasmGemm {
       ...Array.from({ length: aCount }, (_, i) => operand.a(aBatch[i]!, aAt + i * aFloats)),
       ...Array.from({ length: bCount }, (_, i) => operand.b(bBatch[i]!, bAt + i * bFloats)),
     ];
-    this.packAll(operands, K, heap, true);
+    this.packAll(operands, K, heap);
     const aStride = aCount > 1 ? 4 * aFloats : 0;
     const bStride = bCount > 1 ? 4 * bFloats : 0;
     const [c, cStride] = direct
