@@ -225,15 +225,15 @@ describe('SIMD matmul gives the same floats as the plain-TS float32 kernel', () 
     }
   });
 
-  test('operands read in place, unpacked, and split operands packed by the threads that use them', async () => {
+  test('A read in place, unpacked, and split operands packed by the threads that multiply them', async () => {
     nb.manualSeed(21);
     const { arena, gemm, inArena, transposedInArena } = await threadedGemm();
     for (const [m, k, n, aT, bT] of [
-      [64, 300, 96, false, false], // row-major A and a small row-major B read in place; one thread
+      [64, 300, 96, false, false], // row-major A read in place, B packed; one thread
       [64, 784, 128, false, true], // W2's x·Wᵀ: A in place, Wᵀ packed by the threads (by columns)
-      [128, 64, 784, true, false], // W2's gradient gᵀ·x: both in place, shared
-      [132, 200, 304, true, false], // Aᵀ with K ≤ 256 in place; B too big: packed in the chunks
-      [260, 300, 64, true, false], // long Aᵀ packed in the chunks (by rows), B in place
+      [128, 64, 784, true, false], // W2's gradient gᵀ·x: Aᵀ (32 KiB) in place, x packed in chunks
+      [132, 200, 304, true, false], // a longer Aᵀ packed first, B packed in the chunks
+      [260, 300, 64, true, false], // Aᵀ packed in the chunks (split by rows), B packed first
       [20, 1200, 300, false, false], // B packed in the chunks, its last panel partial
       [400, 512, 100, false, true], // split by rows, A in place; Bᵀ packed first, partial panel
     ] as const) {

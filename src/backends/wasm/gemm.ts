@@ -4,9 +4,9 @@
  * tile of C in 8 f32x4 registers (+ 2 for B, 1 for the splatted A value: 11 of the 15 vector
  * registers V8 gives WebAssembly; bigger tiles spill), so each k step is 2 vector loads, 4 splat
  * loads and 8 multiply-adds — fused ones where the runtime has relaxed SIMD. Packing reads any
- * strides, so Aᵀ·B and A·Bᵀ cost the same as A·B. Operands already laid out as the kernel reads
- * them (a row-major A, a short Aᵀ, a small row-major B: the products of a small batch) are read in
- * place, unpacked; in a product shared between threads each thread packs the panels it multiplies.
+ * strides, so Aᵀ·B and A·Bᵀ cost the same as A·B. An A already laid out as the kernel can read it
+ * (row-major, or a short Aᵀ: a small batch's weight gradient) is read in place, unpacked; in a
+ * product shared between threads each thread packs the panels it multiplies.
  */
 import type { TypedArray } from '../../core/dtype.js';
 import type { ArrayView } from '../primitives.js';
@@ -23,25 +23,26 @@ const NR = 8;
  * products ran 10–17% faster split in five of six alternating runs (bench/RESULTS.md).
  */
 const PARALLEL_WORK = 1 << 22;
-/** Limits for reading an operand in place instead of packing it (see aInPlace, bInPlace). */
-const IN_PLACE_K = 256;
-const IN_PLACE_BYTES = 256 * 1024;
+/**
+ * The most bytes an Aᵀ read in place may span (its K rows, lda apart): 32 KiB (W2's gradient, 512
+ * bytes apart) ran 6–8% faster than packed; 64 KiB no faster, and 256 KiB at 4 KiB apart 1.6×
+ * slower (rows a page apart share L1 sets). A row-major B read in place was no faster than packed
+ * where it fit L2 and up to 1.55× slower at such strides, so B is always packed.
+ */
+const IN_PLACE_SPAN = 32 * 1024;
 
 /**
- * gemm(a, aRow, aK, aPanel, b, bK, bPanel, c, mPanels, nPanels, K, ldc): C panels = A · B, every
- * stride in bytes: element (i, k) of an A panel at a + i·aRow + k·aK, panels aPanel apart; a B
- * panel's 8 columns at k are the two vectors at b + k·bK, panels bPanel apart. Packed panels are
- * (4, 16, 16·K) and (32, 32·K); a row-major A (lda·4, 4, 16·lda), an Aᵀ stored row-major
- * (4, lda·4, 16) and a row-major B (ldb·4, 32) are read in place, with the same speed where they
- * fit the caches (bench/RESULTS.md). `fused`: each multiply-add is relaxed SIMD's
+ * gemm(a, aRow, aK, aPanel, b, c, mPanels, nPanels, K, ldc): C panels = A · packed B, A's strides
+ * in bytes: element (i, k) of an A panel at a + i·aRow + k·aK, panels aPanel apart. Packed A is
+ * (4, 16, 16·K); a row-major A (lda·4, 4, 16·lda) and an Aᵀ stored row-major (4, lda·4, 16) are
+ * read in place, at the same speed (bench/RESULTS.md). `fused`: each multiply-add is relaxed SIMD's
  * f32x4.relaxed_madd (one FMA instruction where the CPU has it, rounded once) instead of a
  * multiply and an add.
  */
 function gemmFunction(fused: boolean): FunctionBuilder {
-  const f = new FunctionBuilder('gemm', Array<ValType>(12).fill(ValType.i32));
-  const [aPtr, aRow, aK, aPanel, bPtr, bK, bPanel, cPtr, mPanels, nPanels, K, ldc] =
-    f.paramTuple(12);
-  const [p, q, k, pb, bAt, c, cRow] = f.localTuple(ValType.i32, 7);
+  const f = new FunctionBuilder('gemm', Array<ValType>(10).fill(ValType.i32));
+  const [aPtr, aRow, aK, aPanel, bPtr, cPtr, mPanels, nPanels, K, ldc] = f.paramTuple(10);
+  const [p, q, k, pb, c, cRow] = f.localTuple(ValType.i32, 6);
   // One pointer per row of the A panel: three adds a k step, free beside its 16 vector ops.
   const pa = f.localTuple(ValType.i32, MR);
   const acc = Array.from({ length: MR * 2 }, () => f.local(ValType.v128));
@@ -51,7 +52,7 @@ function gemmFunction(fused: boolean): FunctionBuilder {
   f.get(cPtr).set(cRow);
   f.countDown(p, () => {
     f.get(nPanels).set(q);
-    f.get(bPtr).set(bAt);
+    f.get(bPtr).set(pb);
     f.get(cRow).set(c);
     f.countDown(q, () => {
       for (const r of acc) f.v128Zero().set(r);
@@ -62,7 +63,7 @@ function gemmFunction(fused: boolean): FunctionBuilder {
           .get(aRow)
           .add()
           .set(pa[r]!);
-      f.get(bAt).set(pb);
+      // pb walks this B panel and so ends where the next one starts (panels are contiguous).
       f.countDown(k, () => {
         f.get(pb).v128Load(0).set(b0);
         f.get(pb).v128Load(16).set(b1);
@@ -75,7 +76,7 @@ function gemmFunction(fused: boolean): FunctionBuilder {
           }
         }
         for (const row of pa) f.incrementBy(row, aK);
-        f.incrementBy(pb, bK);
+        f.increment(pb, NR * 4);
       });
       // Store the 4×8 tile: row r at c + r·ldc.
       for (let r = 0; r < MR; r++) {
@@ -95,7 +96,6 @@ function gemmFunction(fused: boolean): FunctionBuilder {
           .v128Store(16);
       }
       f.increment(c, NR * 4);
-      f.incrementBy(bAt, bPanel);
     });
     f.incrementBy(aPtr, aPanel);
     f.get(cRow).get(ldc).i32(MR).mul().add().set(cRow);
@@ -226,25 +226,20 @@ function gemmBatchFunction(): FunctionBuilder {
       .get(K)
       .i32(MR * 4)
       .mul();
-    f.get(b)
-      .i32(NR * 4)
-      .get(K)
-      .i32(NR * 4)
-      .mul();
-    f.get(c).get(mPanels).get(nPanels).get(K).get(ldc).call(GEMM_INDEX);
+    f.get(b).get(c).get(mPanels).get(nPanels).get(K).get(ldc).call(GEMM_INDEX);
     f.incrementBy(a, aStride).incrementBy(b, bStride).incrementBy(c, cStride);
   });
   return f;
 }
 
 /**
- * packGemm(packPanels' 8 arguments, gemm's 12): packs panels of an operand, then runs gemm, so
+ * packGemm(packPanels' 8 arguments, gemm's 10): packs panels of an operand, then runs gemm, so
  * that each thread of a shared product packs the panels it multiplies: they are in its own
  * cache, and the packing is shared.
  */
 function packGemmFunction(): FunctionBuilder {
-  const f = new FunctionBuilder('packGemm', Array<ValType>(20).fill(ValType.i32));
-  const params = f.paramTuple(20);
+  const f = new FunctionBuilder('packGemm', Array<ValType>(18).fill(ValType.i32));
+  const params = f.paramTuple(18);
   for (const x of params.slice(0, 8)) f.get(x);
   f.call(PACK_PANELS_INDEX);
   for (const x of params.slice(8)) f.get(x);
@@ -302,8 +297,6 @@ type GemmFunction = (
   aK: number,
   aPanel: number,
   b: number,
-  bK: number,
-  bPanel: number,
   c: number,
   mPanels: number,
   nPanels: number,
@@ -433,15 +426,15 @@ export class WasmGemm {
   }
 
   /**
-   * gemm of A (`aArgs`: address and byte strides, as the kernel takes them) by B (`bArgs`) into
-   * C, after the packing calls `aPack` and `bPack` (null: read in place, or packed already).
+   * gemm of A (`aArgs`: address and byte strides, as the kernel takes them) by packed B at `b`
+   * into C, after the packing calls `aPack` and `bPack` (null: read in place, or packed already).
    * Shared between this thread and the ready workers in chunks of whole panels when the product
    * is worth it (≥ ~100 µs: dispatch costs microseconds); then each chunk packs the panels of the
    * split operand it multiplies.
    */
   private run(
     [a, aRow, aK, aPanel]: readonly number[],
-    [b, bK, bPanel]: readonly number[],
+    b: number,
     [aPack, bPack]: readonly (PackCall | null)[],
     c: number,
     mPanels: number,
@@ -451,7 +444,7 @@ export class WasmGemm {
     const ldc = nPanels * NR * 4;
     const work = mPanels * nPanels * K * MR * NR;
     const args = (m0: number, m1: number, n0: number, n1: number): number[] => [
-      ...[a! + m0 * aPanel!, aRow!, aK!, aPanel!, b! + n0 * bPanel!, bK!, bPanel!],
+      ...[a! + m0 * aPanel!, aRow!, aK!, aPanel!, b + n0 * NR * K * 4],
       ...[c + m0 * MR * ldc + n0 * NR * 4, m1 - m0, n1 - n0, K, ldc],
     ];
     const pack = (call: PackCall | null | undefined): void =>
@@ -523,25 +516,14 @@ export class WasmGemm {
   /**
    * The byte strides [row, k, panel] with which the kernel reads A where it is, or null where A
    * must be packed: whole panels of a float32 matrix in the arena whose rows run along k (read as
-   * four row streams), or whose panel rows are adjacent with K short enough for a panel's lines
-   * to stay in L1 (an Aᵀ: a weight gradient's gradient operand).
+   * four row streams), or whose panel rows are adjacent, K rows within IN_PLACE_SPAN (an Aᵀ: a
+   * small batch's gradient in a weight gradient).
    */
   private aInPlace(a: View, { M, K, sam, sak }: MatmulLayout): number[] | null {
     if (M % MR !== 0 || !this.floatsInArena(a)) return null;
     if (sak === 1) return [4 * sam, 4, 4 * MR * sam];
-    if (sam === 1 && K <= IN_PLACE_K) return [4, 4 * sak, 4 * MR];
+    if (sam === 1 && 4 * K * sak <= IN_PLACE_SPAN) return [4, 4 * sak, 4 * MR];
     return null;
-  }
-
-  /**
-   * The byte strides [k, panel] with which the kernel reads B where it is, or null where B must
-   * be packed: whole panels of a row-major float32 matrix in the arena small enough to stay in L2
-   * (a weight gradient's batch of inputs); a larger one read in place misses the TLB and ran at
-   * half speed (n = 1024).
-   */
-  private bInPlace(b: View, { N, K, sbk, sbn }: MatmulLayout): number[] | null {
-    if (N % NR !== 0 || sbn !== 1 || !this.floatsInArena(b)) return null;
-    return 4 * K * sbk <= IN_PLACE_BYTES ? [4 * sbk, 4 * NR] : null;
   }
 
   private floatsInArena(x: View): boolean {
@@ -559,9 +541,9 @@ export class WasmGemm {
     if (M === 0 || N === 0) return true;
     const [mPanels, nPanels] = [Math.ceil(M / MR), Math.ceil(N / NR)];
     if (this.shareBatch(out, a!, b!, layout, mPanels, nPanels)) return true;
-    const [aInPlace, bInPlace] = [this.aInPlace(a!, layout), this.bInPlace(b!, layout)];
+    const aInPlace = this.aInPlace(a!, layout);
     const aFloats = aInPlace ? 0 : mPanels * MR * K;
-    const bFloats = bInPlace ? 0 : nPanels * NR * K;
+    const bFloats = nPanels * NR * K;
     const ldc = nPanels * NR;
     const C = out.buffer;
     // Whole tiles in a (fresh, dense) output in the arena: the kernel writes C in place.
@@ -581,22 +563,19 @@ export class WasmGemm {
         !aInPlace && (batch === 0 || aBatch[batch] !== aBatch[batch - 1])
           ? this.packCall(operand.a(aBatch[batch]!, aAt), K, heap)
           : null,
-        !bInPlace && (batch === 0 || bBatch[batch] !== bBatch[batch - 1])
+        batch === 0 || bBatch[batch] !== bBatch[batch - 1]
           ? this.packCall(operand.b(bBatch[batch]!, bAt), K, heap)
           : null,
       ];
       const aArgs = aInPlace
         ? [address(a!, aBatch[batch]!), ...aInPlace]
         : [4 * aAt, 4, 4 * MR, 4 * MR * K];
-      const bArgs = bInPlace
-        ? [address(b!, bBatch[batch]!), ...bInPlace]
-        : [4 * bAt, 4 * NR, 4 * NR * K];
       const at = out.offset + batch * M * N;
       if (direct) {
-        this.run(aArgs, bArgs, packs, C.byteOffset + 4 * at, mPanels, nPanels, K);
+        this.run(aArgs, 4 * bAt, packs, C.byteOffset + 4 * at, mPanels, nPanels, K);
         continue;
       }
-      this.run(aArgs, bArgs, packs, 4 * cAt, mPanels, nPanels, K);
+      this.run(aArgs, 4 * bAt, packs, 4 * cAt, mPanels, nPanels, K);
       this.copyOut(heap, cAt, ldc, C, at, M, N);
     }
     done();
