@@ -228,27 +228,30 @@ describe('SIMD matmul gives the same floats as the plain-TS float32 kernel', () 
   test('A read in place, unpacked, and split operands packed by the threads that multiply them', async () => {
     nb.manualSeed(21);
     const { arena, gemm, inArena, transposedInArena } = await threadedGemm();
-    for (const [m, k, n, aT, bT] of [
-      [64, 300, 96, false, false], // row-major A read in place, B packed; one thread
-      [64, 784, 128, false, true], // W2's x·Wᵀ: A in place, Wᵀ packed by the threads (by columns)
-      [128, 64, 784, true, false], // W2's gradient gᵀ·x: Aᵀ (32 KiB) in place, x packed in chunks
-      [132, 200, 304, true, false], // a longer Aᵀ packed first, B packed in the chunks
-      [260, 300, 64, true, false], // Aᵀ packed in the chunks (split by rows), B packed first
-      [20, 1200, 300, false, false], // B packed in the chunks, its last panel partial
-      [400, 512, 100, false, true], // split by rows, A in place; Bᵀ packed first, partial panel
+    for (const [aShape, bShape, aT, bT] of [
+      [[64, 300], [300, 96], false, false], // row-major A read in place, B packed; one thread
+      [[64, 784], [784, 128], false, true], // W2's x·Wᵀ: A in place, Wᵀ packed by the threads
+      [[128, 64], [64, 784], true, false], // W2's gradient gᵀ·x: Aᵀ (32 KiB) in place
+      [[132, 200], [200, 304], true, false], // a longer Aᵀ packed first, B packed in the chunks
+      [[260, 300], [300, 64], true, false], // Aᵀ packed in the chunks (split by rows)
+      [[20, 1200], [1200, 300], false, false], // B packed in the chunks, its last panel partial
+      [[400, 512], [512, 100], false, true], // split by rows, A in place; Bᵀ packed, partial
+      [[3, 64, 400], [400, 200], false, false], // a batch in place against B packed once
+      [[2, 128, 64], [2, 64, 784], true, false], // a batch of Aᵀ in place, each B packed
     ] as const) {
-      const [a, b] = [nb.randn([m, k]), nb.randn([k, n])];
+      const [a, b] = [nb.randn([...aShape]), nb.randn([...bShape])];
       const [A, B] = [
         aT ? transposedInArena(a) : inArena(a),
         bT ? transposedInArena(b) : inArena(b),
       ];
-      const expected = nb.zeros([m, n]);
+      const shape = [...nb.noGrad(() => a.matmul(b)).shape];
+      const expected = nb.zeros(shape);
       matmulFloat32(expected as never, [a, b] as never);
       const want = Array.from(expected.dataSync());
-      for (const out of [nb.zeros([m, n]), arenaView(arena, [m, n], () => NaN)]) {
+      for (const out of [nb.zeros(shape), arenaView(arena, shape, () => NaN)]) {
         gemm.matmul(out as never, [A, B] as never);
         const got = out instanceof nb.Tensor ? out.dataSync() : out.buffer;
-        assert.deepEqual(Array.from(got), want, `${m}×${k}×${n}`);
+        assert.deepEqual(Array.from(got), want, `${aShape.join('×')} · ${bShape.join('×')}`);
       }
     }
   });
