@@ -381,7 +381,7 @@ export class WasmGemm {
     const here = (args: readonly number[]): void => this.packPanels(...(args as PackPanelsArgs));
     const ready = this.pool?.ready ?? 0;
     if (ready === 0 || !this.pool) {
-      for (const { panels, args } of calls) here(args(0, panels));
+      for (const call of calls) this.packHere(call);
       return;
     }
     // About four chunks a thread in all: big operands are cut, a batch's many small ones are not.
@@ -403,7 +403,7 @@ export class WasmGemm {
     K: number,
     heap: Float32Array,
   ): PackCall | null {
-    const simd = X instanceof Float32Array && this.arena?.owns(X) && K > 0;
+    const simd = this.floatsInArena(X) && K > 0;
     const full = simd && (sRow === 1 || sK === 1) ? Math.floor(M / rows) : 0;
     if (full * rows < M) {
       const rest = M - full * rows;
@@ -419,6 +419,11 @@ export class WasmGemm {
         ...[4 * (at + from * K * rows), rows, to - from, transposed],
       ],
     };
+  }
+
+  /** Makes a packPanels call (all its panels) on this thread; null: nothing to pack. */
+  private packHere(call: PackCall | null | undefined): void {
+    if (call) this.packPanels(...(call.args(0, call.panels) as PackPanelsArgs));
   }
 
   /** Worker threads ready to share products (0 until the first big product starts them). */
@@ -448,8 +453,6 @@ export class WasmGemm {
       ...[a! + m0 * aPanel!, aRow!, aK!, aPanel!, b + n0 * NR * K * 4],
       ...[c + m0 * MR * ldc + n0 * NR * 4, m1 - m0, n1 - n0, K, ldc],
     ];
-    const pack = (call: PackCall | null | undefined): void =>
-      void (call && this.packPanels(...(call.args(0, call.panels) as PackPanelsArgs)));
     if (work >= PARALLEL_WORK && this.threads > 1 && this.arena) {
       this.pool ??= WorkerPool.forMemory(this.memory, this.threads - 1);
       // Each thread streams its share of the larger operand and all of the smaller one, so the
@@ -458,7 +461,7 @@ export class WasmGemm {
       const byColumns = nPanels * NR > mPanels * MR;
       const [split, other] = byColumns ? [bPack, aPack] : [aPack, bPack];
       if (this.pool?.ready) {
-        pack(other);
+        this.packHere(other);
         const panels = (x: number): number => Math.min(x, split?.panels ?? 0);
         const chunk = (from: number, to: number): number[] => [
           ...(split ? split.args(panels(from), panels(to)) : []),
@@ -471,8 +474,8 @@ export class WasmGemm {
         if (this.pool.share(this.module, kernel, { units, perThread: 4 }, chunk, here)) return;
       }
     }
-    pack(aPack);
-    pack(bPack);
+    this.packHere(aPack);
+    this.packHere(bPack);
     this.gemm(...(args(0, mPanels, 0, nPanels) as GemmArgs));
   }
 
@@ -521,14 +524,15 @@ export class WasmGemm {
    * small batch's gradient in a weight gradient).
    */
   private aInPlace(a: View, { M, K, sam, sak }: MatmulLayout): number[] | null {
-    if (M % MR !== 0 || !this.floatsInArena(a)) return null;
+    if (M % MR !== 0 || !this.floatsInArena(a.buffer)) return null;
     if (sak === 1) return [4 * sam, 4, 4 * MR * sam];
     if (sam === 1 && 4 * K * sak <= IN_PLACE_SPAN) return [4, 4 * sak, 4 * MR];
     return null;
   }
 
-  private floatsInArena(x: View): boolean {
-    return x.buffer instanceof Float32Array && (this.arena?.owns(x.buffer) ?? false);
+  /** Whether the kernels can read `X` where it is: float32, in the arena. */
+  private floatsInArena(X: TypedArray): X is Float32Array {
+    return X instanceof Float32Array && (this.arena?.owns(X) ?? false);
   }
 
   /**
