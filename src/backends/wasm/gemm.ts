@@ -305,6 +305,9 @@ type GemmFunction = (
   ldc: number,
 ) => void;
 
+/** A as gemm reads it: its address, then the byte strides of a panel's rows, of k, of panels. */
+type AStrides = readonly [address: number, row: number, k: number, panel: number];
+
 type PackPanelsArgs = Parameters<PackPanelsFunction>;
 type GemmArgs = Parameters<GemmFunction>;
 type PackGemmArgs = [...PackPanelsArgs, ...GemmArgs];
@@ -432,14 +435,14 @@ export class WasmGemm {
   }
 
   /**
-   * gemm of A (`aArgs`: address and byte strides, as the kernel takes them) by packed B at `b`
+   * gemm of A (its address and byte strides, as the kernel takes them) by packed B at `b`
    * into C, after the packing calls `aPack` and `bPack` (null: read in place, or packed already).
    * Shared between this thread and the ready workers in chunks of whole panels when the product
    * is worth it (≥ ~100 µs: dispatch costs microseconds); then each chunk packs the panels of the
    * split operand it multiplies.
    */
   private run(
-    [a, aRow, aK, aPanel]: readonly number[],
+    [a, aRow, aK, aPanel]: AStrides,
     b: number,
     [aPack, bPack]: readonly (PackCall | null)[],
     c: number,
@@ -450,7 +453,7 @@ export class WasmGemm {
     const ldc = nPanels * NR * 4;
     const work = mPanels * nPanels * K * MR * NR;
     const args = (m0: number, m1: number, n0: number, n1: number): number[] => [
-      ...[a! + m0 * aPanel!, aRow!, aK!, aPanel!, b + n0 * NR * K * 4],
+      ...[a + m0 * aPanel, aRow, aK, aPanel, b + n0 * NR * K * 4],
       ...[c + m0 * MR * ldc + n0 * NR * 4, m1 - m0, n1 - n0, K, ldc],
     ];
     if (work >= PARALLEL_WORK && this.threads > 1 && this.arena) {
@@ -523,7 +526,7 @@ export class WasmGemm {
    * four row streams), or whose panel rows are adjacent, K rows within IN_PLACE_SPAN (an Aᵀ: a
    * small batch's gradient in a weight gradient).
    */
-  private aInPlace(a: View, { M, K, sam, sak }: MatmulLayout): number[] | null {
+  private aInPlace(a: View, { M, K, sam, sak }: MatmulLayout): [number, number, number] | null {
     if (M % MR !== 0 || !this.floatsInArena(a.buffer)) return null;
     if (sak === 1) return [4 * sam, 4, 4 * MR * sam];
     if (sam === 1 && 4 * K * sak <= IN_PLACE_SPAN) return [4, 4 * sak, 4 * MR];
@@ -572,7 +575,7 @@ export class WasmGemm {
           ? this.packCall(operand.b(bBatch[batch]!, bAt), K, heap)
           : null,
       ];
-      const aArgs = aInPlace
+      const aArgs: AStrides = aInPlace
         ? [address(a!, aBatch[batch]!), ...aInPlace]
         : [4 * aAt, 4, 4 * MR, 4 * MR * K];
       const at = out.offset + batch * M * N;
