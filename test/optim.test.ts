@@ -102,6 +102,41 @@ describe('optimizer behaviour', () => {
     assert.throws(() => (frozen.lr = NaN), /lr must be a number >= 0, got NaN/);
   });
 
+  test('Adam reads subnormal float32 moments as zero, other values (NaN too) as they are', () => {
+    const [subnormal, minNormal] = [2 ** -140, 2 ** -126];
+    // Op by op, and (from 4,096 elements) the compiled update.
+    for (const size of [4, 6400]) {
+      const p = nb.ones([size], { requiresGrad: true });
+      const opt = new nb.optim.Adam([p], { lr: 0.1 });
+      const moment = (head: number[]): nb.Tensor =>
+        nb.tensor([...head, ...new Array<number>(size - head.length).fill(0)]);
+      const tensors = {
+        expAvg: moment([subnormal, -subnormal, minNormal, NaN]),
+        expAvgSq: moment([subnormal, 1, 1, 1]),
+      };
+      opt.loadStateDict({ lr: 0.1, state: [{ step: 1, tensors }] });
+      p.grad = nb.zeros([size]);
+      opt.step();
+      const state = opt.stateDict().state[0]!.tensors;
+      const head = (t: nb.Tensor): number[] => [...t.dataSync().slice(0, 4)];
+      const beta1 = Math.fround(0.9);
+      assert.deepEqual(head(state['expAvg']!), [0, 0, Math.fround(beta1 * minNormal), NaN]);
+      assert.equal(head(state['expAvgSq']!)[0], 0);
+      assert.deepEqual(head(p), [1, 1, 1, NaN]);
+    }
+    // float64 has no subnormals at these sizes: its moments are left as they are.
+    const p = nb.ones([1], { dtype: 'float64', requiresGrad: true });
+    const opt = new nb.optim.Adam([p], { lr: 0.1 });
+    const tensors = {
+      expAvg: nb.tensor([subnormal], { dtype: 'float64' }),
+      expAvgSq: nb.tensor([1], { dtype: 'float64' }),
+    };
+    opt.loadStateDict({ lr: 0.1, state: [{ step: 1, tensors }] });
+    p.grad = nb.zeros([1], { dtype: 'float64' });
+    opt.step();
+    assert.deepEqual(opt.stateDict().state[0]!.tensors['expAvg']!.toArray(), [0.9 * subnormal]);
+  });
+
   test('bad arguments are reported', () => {
     assert.throws(() => new nb.optim.SGD([], { lr: 0.1 }), /empty parameter list/);
     assert.throws(
