@@ -7,9 +7,22 @@ export interface Measurement {
   reps: number;
 }
 
-/** Runs `fn` `warmup` times, then `reps` times; times in milliseconds. */
+/**
+ * Warm-up lasts `warmup` calls and at least this long: V8 optimises the JavaScript by then, and on
+ * the VMs this is measured on, two busy threads can run at half speed each for about their first
+ * second (a C program's two threads do too: bench/RESULTS.md, 2026-12-04). bench/pytorch/workloads.py
+ * warms up as long.
+ */
+const MIN_WARMUP_MS = 1500;
+
+/** Whether a warm-up that began at `start` (performance.now()) is over after `calls` calls. */
+export const warmedUp = (start: number, calls: number, warmup: number): boolean =>
+  calls >= warmup && performance.now() - start >= MIN_WARMUP_MS;
+
+/** Runs `fn` for the warm-up, then `reps` times; times in milliseconds. */
 export function measure(fn: () => void, reps = 7, warmup = 2): Measurement {
-  for (let i = 0; i < warmup; i++) fn();
+  const start = performance.now();
+  for (let i = 0; !warmedUp(start, i, warmup); i++) fn();
   const times: number[] = [];
   for (let i = 0; i < reps; i++) {
     const start = performance.now();
@@ -27,11 +40,13 @@ export function measure(fn: () => void, reps = 7, warmup = 2): Measurement {
  */
 export async function measureAsync(fn: () => void, reps = 7, warmup = 2): Promise<Measurement> {
   const times: number[] = [];
-  for (let i = 0; i < warmup + reps; i++) {
+  const start = performance.now();
+  for (let i = 0; times.length < reps; i++) {
+    const warm = warmedUp(start, i, warmup);
     await new Promise((resolve) => setImmediate(resolve));
-    const start = performance.now();
+    const callStart = performance.now();
     fn();
-    if (i >= warmup) times.push(performance.now() - start);
+    if (warm) times.push(performance.now() - callStart);
   }
   times.sort((a, b) => a - b);
   return { median: times[Math.floor(times.length / 2)]!, min: times[0]!, reps };

@@ -190,6 +190,7 @@ if (compare) {
     ['W7 CNN, 2 threads', figure('W7', 'samples/s'), 'W7 samples/s'],
   ];
   compareA2(torchEnv);
+  if (references[0]) interleavedW2(pytorch, torchEnv);
   for (const reference of references) {
     if (!reference) continue;
     console.log(`\n${String(reference['workload'])}, same machine:`);
@@ -203,6 +204,35 @@ if (compare) {
       );
     }
   }
+}
+
+/**
+ * W2 jit on two threads against PyTorch's W2 on one thread, in alternating processes (three pairs,
+ * the first of each pair swapped): this machine's speed drifts by up to 40% within minutes, so two
+ * figures measured minutes apart compare the drift as much as the frameworks.
+ */
+function interleavedW2(pytorch: string, torchEnv: NodeJS.ProcessEnv): void {
+  const mlp = fileURLToPath(new URL('./workloads/mlp.js', import.meta.url));
+  const samplesPerSecond = {
+    nabla: (): unknown =>
+      runReference(process.execPath, [mlp, 'W2', 'jit'], process.env)?.['samples/s'],
+    PyTorch: (): unknown =>
+      runReference('/usr/bin/python3', [pytorch, '1', 'W2'], torchEnv)?.['W2 samples/s'],
+  };
+  const pairs: { nabla: number; PyTorch: number }[] = [];
+  for (let pair = 0; pair < 3; pair++) {
+    const order =
+      pair % 2 === 0 ? (['nabla', 'PyTorch'] as const) : (['PyTorch', 'nabla'] as const);
+    const figures: Partial<Record<'nabla' | 'PyTorch', unknown>> = {};
+    for (const who of order) figures[who] = samplesPerSecond[who]();
+    if (typeof figures.nabla !== 'number' || typeof figures.PyTorch !== 'number') return;
+    pairs.push({ nabla: figures.nabla, PyTorch: figures.PyTorch });
+  }
+  const ratios = pairs.map((p) => p.nabla / p.PyTorch).sort((a, b) => a - b);
+  const shown = pairs.map((p) => `${Math.round(p.nabla)} / ${Math.round(p.PyTorch)}`).join(', ');
+  console.log(
+    `\nW2 jit, 2 threads ÷ PyTorch, 1 thread, alternating processes (samples/s): ${shown}; median ratio ${ratios[1]!.toFixed(2)}×`,
+  );
 }
 
 /**

@@ -1,5 +1,6 @@
 """The BENCHMARKS.md workloads in PyTorch, for `npm run bench -- --compare` (same definitions as
-bench/workloads/training.ts). Prints one JSON line per workload. Run with OPENBLAS_CORETYPE unset and
+bench/workloads/training.ts). `workloads.py THREADS [W2]`: prints one JSON line with every
+workload's figure (or W2's alone). Run with OPENBLAS_CORETYPE unset and
 MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=268435456, as the anchors were."""
 import json
 import sys
@@ -9,9 +10,15 @@ import torch
 import torch.nn.functional as F
 
 
+# Warm-up: `warmup` calls and at least 1.5 s, as bench/harness.ts warms up nabla's workloads.
+MIN_WARMUP_S = 1.5
+
+
 def median_ms(fn, reps, warmup=1):
-    for _ in range(warmup):
+    start, calls = time.perf_counter(), 0
+    while calls < warmup or time.perf_counter() - start < MIN_WARMUP_S:
         fn()
+        calls += 1
     times = []
     for _ in range(reps):
         start = time.perf_counter()
@@ -82,6 +89,10 @@ def main():
     torch.set_num_threads(int(sys.argv[1]) if len(sys.argv) > 1 else 1)
     threads = torch.get_num_threads()
     out = {"workload": f"PyTorch {torch.__version__} ({threads} thread{'s' if threads > 1 else ''})"}
+    if sys.argv[2:] == ["W2"]:  # W2 alone, for bench/run.ts's interleaved comparison
+        out["W2 samples/s"] = mlp_epoch([784, 128, 10], 64, 10_000, 5)
+        print(json.dumps(out))
+        return
     for n in (64, 256, 1024):
         a, b = torch.randn(n, n), torch.randn(n, n)
         out[f"W1 N={n} GFLOPS"] = 2 * n ** 3 / (median_ms(lambda: a @ b, 15 if n < 1024 else 5, 2) * 1e6)

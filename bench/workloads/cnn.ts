@@ -5,7 +5,7 @@
  */
 import * as nb from '../../src/index.js';
 import { buildCnn } from '../../src/cli/model-spec.js';
-import { report } from '../harness.js';
+import { report, warmedUp } from '../harness.js';
 
 nb.manualSeed(0);
 const model = buildCnn('cnn', 10);
@@ -20,7 +20,8 @@ const step = (): number => {
   return loss.item();
 };
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-for (let i = 0; i < 5; i++) {
+const warmupStart = performance.now();
+for (let i = 0; !warmedUp(warmupStart, i, 5); i++) {
   step();
   await turn();
 }
