@@ -75,9 +75,9 @@ const FLOAT32_MIN_NORMAL = 1.1754943508222875e-38;
  * TensorFlow's CPU kernels run in). A unit whose gradient stays zero (a dead ReLU) decays its
  * moments into the subnormal range, where they stay: 0.9 · k·2⁻¹⁴⁹ rounds back to k·2⁻¹⁴⁹ for
  * k ≤ 4. Such a moment moves its parameter by less than 10⁻³⁰ · lr, but every operation on it runs
- * 1.2–2.6× slower on x86 (W2 spent twice as long in its parameter update). NaN and ±Inf pass
- * through: the mask is 0 only where |x| is below the bound. The multiply reads x twice but stays one
- * fused kernel in nb.jit, since x is a kernel input.
+ * 1.2–2.6× slower on x86 (W2 spent twice as long in its parameter update). NaN passes through
+ * (its mask is 0, and NaN · 0 is NaN), and so does ±Inf (its mask is 1). The multiply reads x twice
+ * but stays one fused kernel in nb.jit, since x is a kernel input.
  */
 function withoutSubnormals(x: Tensor | undefined): Tensor | undefined {
   if (x === undefined || x.dtype !== 'float32') return x;
