@@ -399,6 +399,22 @@ describe('SIMD matmul gives the same floats as the plain-TS float32 kernel', () 
     }
   });
 
+  test('indexSelect moves float32 blocks in the arena with one copy per index: rows, and columns', () => {
+    // x[i][j] = 50·i + j, float32, 60 KB: in the arena
+    const x = nb.arange(0, 15000, 1, { dtype: 'float32' }).reshape([300, 50]);
+    const rows = Array.from({ length: 100 }, (_, r) => (r * 37) % 300);
+    const cols = Array.from({ length: 30 }, (_, c) => (c * 7 + 3) % 50);
+    const byRows = nb.indexSelect(x, 0, nb.tensor(rows, { dtype: 'int32' })).dataSync();
+    rows.forEach((i, r) => {
+      for (let j = 0; j < 50; j++) assert.equal(byRows[r * 50 + j], 50 * i + j, `row ${r}`);
+    });
+    const byCols = nb.indexSelect(x, 1, nb.tensor(cols, { dtype: 'int32' })).dataSync();
+    for (let i = 0; i < 300; i++)
+      cols.forEach((j, c) => assert.equal(byCols[i * 30 + c], 50 * i + j, `[${i}, ${c}]`));
+    const outside = nb.tensor([...rows.slice(0, 99), 300], { dtype: 'int32' });
+    assert.throws(() => nb.indexSelect(x, 0, outside), /index 300 is out of range/);
+  });
+
   test('a kernel that fails on a worker is reported, and the pool is not used again', async () => {
     const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
     // probe(address): reads and rewrites 16 bytes there; out of bounds, it traps.

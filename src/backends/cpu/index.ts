@@ -15,7 +15,7 @@ import {
   toMarkers,
   type ElementwiseKernel,
 } from './elementwise.js';
-import { cat, gather, scatterAdd, unslice } from './indexing.js';
+import { cat, gatherKernel, scatterAdd, unslice } from './indexing.js';
 import { col2imKernel, im2colKernel } from './patches.js';
 import { windowArgmaxKernel } from './window-argmax.js';
 import { WasmMaxPool } from '../wasm/max-pool.js';
@@ -171,7 +171,7 @@ const kernels: KernelTable<TypedArray> = {
     out.buffer[out.offset] = dims.reduce((n, d) => n * x!.shape[d]!, 1);
   },
   Cat: cat,
-  Gather: gather,
+  Gather: gatherKernel(rows),
   ScatterAdd: scatterAdd,
   Unslice: unslice,
   Im2Col: im2colKernel(rows),

@@ -6,21 +6,13 @@
  * over rows of 11–26 floats took a fifth of W7's step.
  */
 import type { TypedArray } from '../../core/dtype.js';
-import type { ArrayView, Kernel, PrimitiveAttrs } from '../primitives.js';
-import type { WasmRows } from '../wasm/rows.js';
-
-type View = ArrayView<TypedArray>;
+import type { Kernel, PrimitiveAttrs } from '../primitives.js';
+import { rowsFor, type WasmRows } from '../wasm/rows.js';
 
 /** Output positions [first, end) along one dimension whose input index is inside [0, size). */
 function insideRange(count: number, stride: number, shift: number, size: number): [number, number] {
   const first = Math.min(count, Math.max(0, Math.ceil(-shift / stride)));
   return [first, Math.max(first, Math.min(count, Math.ceil((size - shift) / stride)))];
-}
-
-/** The row kernels, where both arrays are float32 in their arena and rows are dense. */
-function rowsFor(rows: WasmRows | null, a: View, b: View, dense: boolean): WasmRows | null {
-  if (!rows || !dense || a.dtype !== 'float32' || b.dtype !== 'float32') return null;
-  return rows.arena.owns(a.buffer) && rows.arena.owns(b.buffer) ? rows : null;
 }
 
 export function im2colKernel(rows: WasmRows | null): Kernel<TypedArray, PrimitiveAttrs['Im2Col']> {

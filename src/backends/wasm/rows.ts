@@ -3,6 +3,8 @@
  * or added into place (col2im). Convolution windows move as short rows — 11 to 26 floats in W7 —
  * so one call handles a window's rows and the per-element work is SIMD.
  */
+import type { TypedArray } from '../../core/dtype.js';
+import type { ArrayView } from '../primitives.js';
 import { buildModule, FunctionBuilder, ValType } from './emitter.js';
 import type { Arena } from './arena.js';
 
@@ -61,4 +63,15 @@ export class WasmRows {
     this.copy = exports['copyRows'] as RowsFunction;
     this.add = exports['addRows'] as RowsFunction;
   }
+}
+
+/** The row kernels, where both arrays are float32 in their arena and rows are dense. */
+export function rowsFor(
+  rows: WasmRows | null,
+  a: ArrayView<TypedArray>,
+  b: ArrayView<TypedArray>,
+  dense: boolean,
+): WasmRows | null {
+  if (!rows || !dense || a.dtype !== 'float32' || b.dtype !== 'float32') return null;
+  return rows.arena.owns(a.buffer) && rows.arena.owns(b.buffer) ? rows : null;
 }
