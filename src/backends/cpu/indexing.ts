@@ -94,37 +94,30 @@ function denseAlong(
 
 /** Gather, with the arena's row kernels for whole float32 blocks where there are some. */
 export function gatherKernel(rows: WasmRows | null): Kernel<TypedArray, PrimitiveAttrs['Gather']> {
-  return (out, inputs, attrs) => gatherWith(rows, out, inputs, attrs);
-}
-
-function gatherWith(
-  rows: WasmRows | null,
-  out: View,
-  [x, index]: readonly View[],
-  { dim }: PrimitiveAttrs['Gather'],
-): void {
-  if (gatherBlocks(out, x!, index!, dim, rows)) return;
-  const dense = denseAlong(dim, index!, x!, out);
-  if (dense) {
-    const { before, after, along } = dense;
+  return (out, [x, index], { dim }) => {
+    if (gatherBlocks(out, x!, index!, dim, rows)) return;
+    const dense = denseAlong(dim, index!, x!, out);
+    if (dense) {
+      const { before, after, along } = dense;
+      const size = x!.shape[dim]!;
+      const [X, I, O] = [x!.buffer, index!.buffer, out.buffer];
+      for (let a = 0, p = 0; a < before; a++)
+        for (let k = 0; k < along; k++)
+          for (let b = 0; b < after; b++, p++) {
+            const j = checkedIndex('gather', I[index!.offset + p]!, size);
+            O[out.offset + p] = X[x!.offset + (a * size + j) * after + b]!;
+          }
+      return;
+    }
+    const xBase = offsetsExceptDim(index!, x!.strides, dim);
+    const iPos = blockOffsets(index!.shape, index!.strides);
     const size = x!.shape[dim]!;
-    const [X, I, O] = [x!.buffer, index!.buffer, out.buffer];
-    for (let a = 0, p = 0; a < before; a++)
-      for (let k = 0; k < along; k++)
-        for (let b = 0; b < after; b++, p++) {
-          const j = checkedIndex('gather', I[index!.offset + p]!, size);
-          O[out.offset + p] = X[x!.offset + (a * size + j) * after + b]!;
-        }
-    return;
-  }
-  const xBase = offsetsExceptDim(index!, x!.strides, dim);
-  const iPos = blockOffsets(index!.shape, index!.strides);
-  const size = x!.shape[dim]!;
-  const stride = x!.strides[dim]!;
-  for (let i = 0; i < iPos.length; i++) {
-    const k = checkedIndex('gather', index!.buffer[index!.offset + iPos[i]!]!, size);
-    out.buffer[out.offset + i] = x!.buffer[x!.offset + xBase[i]! + k * stride]!;
-  }
+    const stride = x!.strides[dim]!;
+    for (let i = 0; i < iPos.length; i++) {
+      const k = checkedIndex('gather', index!.buffer[index!.offset + iPos[i]!]!, size);
+      out.buffer[out.offset + i] = x!.buffer[x!.offset + xBase[i]! + k * stride]!;
+    }
+  };
 }
 
 export function scatterAdd(
