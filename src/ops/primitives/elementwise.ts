@@ -64,8 +64,12 @@ export const tanh = unaryOp('Tanh', floating, ({ output: y }, dy) => [
 export const sigmoid = unaryOp('Sigmoid', floating, ({ output: y }, dy) => [
   ops.mul(dy, ops.mul(y, ops.sub(1, y))),
 ]);
-/** max(x, 0); its derivative at 0 is taken as 0, as in PyTorch. */
-export const relu = unaryOp('Relu', same, ({ inputs: [x] }, dy) => [ops.mul(dy, ops.gt(x!, 0))]);
+/**
+ * max(x, 0); its derivative at 0 is taken as 0, as in PyTorch. The gradient reads the output (y > 0
+ * exactly where x > 0), as PyTorch's does: then nothing else needs x, and a graph can fuse the op
+ * that makes x (a layer's bias add) into the ReLU.
+ */
+export const relu = unaryOp('Relu', same, ({ output: y }, dy) => [ops.mul(dy, ops.gt(y, 0))]);
 
 export const add = binaryOp('Add', arithmetic, (_, dy) => [dy, dy]);
 export const sub = binaryOp('Sub', arithmetic, (_, dy) => [dy, ops.neg(dy)]);
