@@ -230,6 +230,32 @@ describe('backward', () => {
   });
 });
 
+describe('logSoftmax', () => {
+  test('rows with ±Infinity and NaN give what PyTorch gives', () => {
+    const x = nb.tensor([
+      [-Infinity, 0],
+      [NaN, 1],
+      [-Infinity, -Infinity],
+      [Infinity, 0],
+    ]);
+    // torch.log_softmax of the same rows (PyTorch 1.13).
+    const expected = [
+      [-Infinity, 0],
+      [NaN, NaN],
+      [NaN, NaN],
+      [NaN, NaN],
+    ];
+    assert.deepEqual(x.logSoftmax(1).toArray(), expected);
+  });
+
+  test('int32 input gives float32, as in PyTorch', () => {
+    const y = nb.tensor([[1, 2, 3]], { dtype: 'int32' }).logSoftmax(1);
+    assert.equal(y.dtype, 'float32');
+    const expected = [-2.4076059644443806, -1.4076059644443806, -0.4076059644443806];
+    y.dataSync().forEach((v, i) => assert.ok(Math.abs(v - expected[i]!) < 1e-6, `${v}`));
+  });
+});
+
 describe('printing', () => {
   // Expected texts are PyTorch 1.13's str() of the same tensors, with nabla's trailing fields.
   test('small tensors print every element, aligned, in one format', () => {

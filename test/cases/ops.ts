@@ -116,6 +116,29 @@ add(
   (a) => a!.logSoftmax(-1),
   'torch.log_softmax(a, -1)',
 );
+// The LogSoftmax kernel walks rows by strides: a leading and a middle dimension, a transposed view.
+add(
+  'logSoftmax',
+  'dim-0',
+  [float([3, 4], [-3, 3])],
+  (a) => nb.logSoftmax(a!, 0),
+  'torch.log_softmax(a, 0)',
+);
+add(
+  'logSoftmax',
+  'middle-dim',
+  [float([2, 3, 4], [-3, 3])],
+  (a) => a!.logSoftmax(1),
+  'torch.log_softmax(a, 1)',
+);
+add(
+  'logSoftmax',
+  'transposed',
+  [float([4, 3], [-3, 3])],
+  (a) => nb.logSoftmax(a!.T, 1),
+  'torch.log_softmax(a.T, 1)',
+);
+add('logSoftmax', 'scalar', [float([])], (a) => a!.logSoftmax(0), 'torch.log_softmax(a, 0)');
 
 // ---- matmul ----
 add('matmul', '2d', [float([3, 4]), float([4, 2])], (a, b) => nb.matmul(a!, b!), 'a @ b');
