@@ -415,6 +415,37 @@ describe('SIMD matmul gives the same floats as the plain-TS float32 kernel', () 
     assert.throws(() => nb.indexSelect(x, 0, outside), /index 300 is out of range/);
   });
 
+  test('copy_ and clone within the arena copy every element, for each dtype, at offsets too', () => {
+    // 8,000 elements, 8–64 KB: arena blocks from 16 KB (float32, int32, float64).
+    const value = {
+      float32: (i: number) => i / 4,
+      float64: (i: number) => i / 3,
+      int32: (i: number) => 7 * i - 9000,
+      bool: (i: number) => (i % 3 === 0 ? 1 : 0),
+    };
+    for (const dtype of ['float32', 'float64', 'int32', 'bool'] as const) {
+      const values = Array.from({ length: 8000 }, (_, i) => value[dtype](i));
+      const expected = (from: number, count: number): number[] => values.slice(from, from + count);
+      // Copied into a pool-allocated tensor: nb.tensor keeps its data where it is.
+      const source = nb.zeros([8000], { dtype });
+      nb.noGrad(() => source.copy_(nb.tensor(values, { dtype })));
+      const whole = nb.zeros([8000], { dtype });
+      nb.noGrad(() => whole.copy_(source));
+      assert.deepEqual([...whole.dataSync()], values, `${dtype} copy_`);
+      // A dense window at an offset, read (clone) and written (copy_).
+      const window = source.reshape([100, 80]).narrow(0, 10, 80);
+      assert.deepEqual([...window.clone().dataSync()], expected(800, 6400), `${dtype} clone`);
+      const into = nb.zeros([100, 80], { dtype });
+      nb.noGrad(() => into.narrow(0, 10, 80).copy_(source.narrow(0, 0, 6400).reshape([80, 80])));
+      const written = [...into.dataSync()];
+      assert.deepEqual(written.slice(800, 7200), expected(0, 6400), `${dtype} copy_ into a window`);
+      assert.ok(
+        written.slice(0, 800).every((v) => v === 0) && written.slice(7200).every((v) => v === 0),
+        `${dtype}: only the window is written`,
+      );
+    }
+  });
+
   test('a kernel that fails on a worker is reported, and the pool is not used again', async () => {
     const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
     // probe(address): reads and rewrites 16 bytes there; out of bounds, it traps.

@@ -132,12 +132,27 @@ function fusedExpression(expr: FusedExpr): string | null {
 
 const copyLoop = elementwise('a', 1);
 
-/** Copies (contiguous(), copy_): a same-dtype contiguous copy is one memcpy (TypedArray.set). */
+/**
+ * Copies (contiguous(), copy_): a same-dtype contiguous copy is one memcpy — WebAssembly's
+ * memory.copy within the arena (TypedArray.set on its shared memory ran 4.5× slower: 200 KB in
+ * 8.9 µs against 2.0), TypedArray.set elsewhere.
+ */
 function copy(out: ArrayView<TypedArray>, inputs: readonly ArrayView<TypedArray>[]): void {
   const x = inputs[0]!;
   const size = out.shape.reduce((a, b) => a * b, 1);
   if (x.dtype === out.dtype && isDense(out) && isDense(x) && shapesEqual(x.shape, out.shape)) {
-    out.buffer.set(x.buffer.subarray(x.offset, x.offset + size), out.offset);
+    const [from, to] = [x.buffer, out.buffer];
+    if (rows?.arena.owns(from) && rows.arena.owns(to)) {
+      const bytes = from.BYTES_PER_ELEMENT;
+      rows.copy(
+        from.byteOffset + bytes * x.offset,
+        0,
+        to.byteOffset + bytes * out.offset,
+        0,
+        bytes * size,
+        1,
+      );
+    } else to.set(from.subarray(x.offset, x.offset + size), out.offset);
   } else if (!gemm?.transposeInto(out, x)) copyLoop(out, inputs);
 }
 
