@@ -30,6 +30,8 @@ const WORKLOADS: Record<string, string[]> = {
   'W2-jit': ['mlp', 'W2', 'jit'],
   'W2-1t': ['mlp', 'W2', 'NABLA_NUM_THREADS=1'],
   'W2-jit-1t': ['mlp', 'W2', 'jit', 'NABLA_NUM_THREADS=1'],
+  // As browsers and Node ≥ 22 run it: relaxed-SIMD multiply-add (Node 20: a V8 flag).
+  'W2-fma-jit': ['fma', 'mlp', 'W2', 'jit'],
   W3: ['mlp', 'W3'],
   'W3-jit': ['mlp', 'W3', 'jit'],
   'W3-1t': ['mlp', 'W3', 'NABLA_NUM_THREADS=1'],
@@ -107,11 +109,13 @@ if (limit) {
     ['W1-fma-1t', 'N=1024 GFLOPS', (v) => v],
     ['W1', 'N=1024 GFLOPS', (v) => v],
     ...(['W2', 'W3'] as const).flatMap((w) =>
-      ['-1t', '-jit-1t', '', '-jit'].map((suffix): [string, string, (v: number) => number] => [
-        `${w}${suffix}`,
-        'samples/s',
-        (v) => (v * flopsPerSample[w]) / 1e9,
-      ]),
+      ['-1t', '-jit-1t', '', '-jit', '-fma-jit'].map(
+        (suffix): [string, string, (v: number) => number] => [
+          `${w}${suffix}`,
+          'samples/s',
+          (v) => (v * flopsPerSample[w]) / 1e9,
+        ],
+      ),
     ),
   ];
   console.log('\nshare of the first limit (W2, W3: GFLOPS of their samples/s):');
@@ -175,6 +179,7 @@ if (compare) {
     ['W2 jit, 1 thread', figure('W2-jit-1t', 'samples/s'), 'W2 samples/s'],
     ['W2 eager, 2 threads', figure('W2', 'samples/s'), 'W2 samples/s'],
     ['W2 jit, 2 threads', figure('W2-jit', 'samples/s'), 'W2 samples/s'],
+    ['W2 jit, 2 threads, FMA', figure('W2-fma-jit', 'samples/s'), 'W2 samples/s'],
     ['W3 eager, 1 thread', figure('W3-1t', 'samples/s'), 'W3 samples/s'],
     ['W3 jit, 1 thread', figure('W3-jit-1t', 'samples/s'), 'W3 samples/s'],
     ['W3 eager, 2 threads', figure('W3', 'samples/s'), 'W3 samples/s'],
@@ -207,32 +212,39 @@ if (compare) {
 }
 
 /**
- * W2 jit on two threads against PyTorch's W2 on one thread, in alternating processes (three pairs,
- * the first of each pair swapped): this machine's speed drifts by up to 40% within minutes, so two
- * figures measured minutes apart compare the drift as much as the frameworks.
+ * W2 jit on two threads (multiply + add, and relaxed-SIMD FMA) against PyTorch's W2 on one thread,
+ * in alternating processes (three rounds, the order reversed each round): this machine's speed
+ * drifts by up to 40% within minutes, so figures measured minutes apart compare the drift as much
+ * as the frameworks.
  */
 function interleavedW2(pytorch: string, torchEnv: NodeJS.ProcessEnv): void {
   const mlp = fileURLToPath(new URL('./workloads/mlp.js', import.meta.url));
+  const fma = fileURLToPath(new URL('./workloads/fma.js', import.meta.url));
   const samplesPerSecond = {
     nabla: (): unknown =>
       runReference(process.execPath, [mlp, 'W2', 'jit'], process.env)?.['samples/s'],
+    'nabla FMA': (): unknown =>
+      runReference(process.execPath, [fma, 'mlp', 'W2', 'jit'], process.env)?.['samples/s'],
     PyTorch: (): unknown =>
       runReference('/usr/bin/python3', [pytorch, '1', 'W2'], torchEnv)?.['W2 samples/s'],
   };
-  const pairs: { nabla: number; PyTorch: number }[] = [];
-  for (let pair = 0; pair < 3; pair++) {
-    const order =
-      pair % 2 === 0 ? (['nabla', 'PyTorch'] as const) : (['PyTorch', 'nabla'] as const);
-    const figures: Partial<Record<'nabla' | 'PyTorch', unknown>> = {};
+  type Who = keyof typeof samplesPerSecond;
+  const rounds: Record<Who, number>[] = [];
+  for (let round = 0; round < 3; round++) {
+    const order = Object.keys(samplesPerSecond) as Who[];
+    if (round % 2 === 1) order.reverse();
+    const figures: Partial<Record<Who, unknown>> = {};
     for (const who of order) figures[who] = samplesPerSecond[who]();
-    if (typeof figures.nabla !== 'number' || typeof figures.PyTorch !== 'number') return;
-    pairs.push({ nabla: figures.nabla, PyTorch: figures.PyTorch });
+    if (order.some((who) => typeof figures[who] !== 'number')) return;
+    rounds.push(figures as Record<Who, number>);
   }
-  const ratios = pairs.map((p) => p.nabla / p.PyTorch).sort((a, b) => a - b);
-  const shown = pairs.map((p) => `${Math.round(p.nabla)} / ${Math.round(p.PyTorch)}`).join(', ');
-  console.log(
-    `\nW2 jit, 2 threads ÷ PyTorch, 1 thread, alternating processes (samples/s): ${shown}; median ratio ${ratios[1]!.toFixed(2)}×`,
-  );
+  for (const who of ['nabla', 'nabla FMA'] as const) {
+    const ratios = rounds.map((r) => r[who] / r.PyTorch).sort((a, b) => a - b);
+    const shown = rounds.map((r) => `${Math.round(r[who])} / ${Math.round(r.PyTorch)}`);
+    console.log(
+      `${who === 'nabla' ? '\n' : ''}W2 jit, 2 threads${who === 'nabla' ? '' : ', FMA'} ÷ PyTorch, 1 thread, alternating processes (samples/s): ${shown.join(', ')}; median ratio ${ratios[1]!.toFixed(2)}×`,
+    );
+  }
 }
 
 /**
