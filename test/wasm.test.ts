@@ -399,6 +399,56 @@ describe('SIMD matmul gives the same floats as the plain-TS float32 kernel', () 
     }
   });
 
+  test('gradients that scatter into a zeroed arena block (gather, slice, convolution) see no old contents', () => {
+    /** Leaves freed arena blocks of `shape`'s size holding 7s, for the next tensors of that size. */
+    const dirty = (shape: number[]): void => {
+      const blocks = Array.from({ length: 6 }, () => nb.full(shape, 7));
+      blocks.forEach((t) => t.dispose());
+    };
+    /** `x`'s gradient after backward() from `loss(x)`, taken over freshly dirtied blocks. */
+    const gradient = (x: nb.Tensor, loss: (x: nb.Tensor) => nb.Tensor): Float32Array => {
+      const out = loss(x);
+      dirty([...x.shape]);
+      out.backward();
+      return x.grad!.dataSync() as Float32Array;
+    };
+    // gather (a dense index and gradient: the scatter-add's row loops), x[i][j] taken twice at
+    // j = 3i mod 200 and each times 3; indexSelect (a broadcast index: the general loop), row 7
+    // twice and row 42 once.
+    const picks = Array.from({ length: 100 }, (_, i) => [(3 * i) % 200, (3 * i) % 200]);
+    const index = nb.tensor(picks, { dtype: 'int32' });
+    const weights = nb.full([100, 2], 3);
+    const g = gradient(nb.zeros([100, 200], { requiresGrad: true }), (x) =>
+      x.gather(1, index).mul(weights).sum(),
+    ); // 80 KB
+    g.forEach((value, k) => {
+      const [i, j] = [Math.floor(k / 200), k % 200];
+      assert.equal(value, j === (3 * i) % 200 ? 6 : 0, `gather [${i}, ${j}]`);
+    });
+    const rows = nb.tensor([7, 42, 7], { dtype: 'int32' });
+    const gt = gradient(nb.zeros([300, 50], { requiresGrad: true }), (x) =>
+      x.indexSelect(0, rows).sum(),
+    ); // 60 KB
+    gt.forEach((value, k) => {
+      const row = Math.floor(k / 50);
+      assert.equal(value, row === 7 ? 2 : row === 42 ? 1 : 0, `indexSelect ${k}`);
+    });
+    // narrow (unslice): ones over the window, zeros around it.
+    const gv = gradient(nb.zeros([20000], { requiresGrad: true }), (x) =>
+      x.narrow(0, 5000, 10).sum(),
+    );
+    gv.forEach((value, k) => assert.equal(value, k >= 5000 && k < 5010 ? 1 : 0, `narrow ${k}`));
+    // A 1×1 convolution with stride 2 (col2im): the input's odd rows and columns get nothing.
+    const kernel = nb.ones([1, 4, 1, 1]);
+    const gi = gradient(nb.zeros([1, 4, 64, 64], { requiresGrad: true }), (x) =>
+      nb.nn.functional.conv2d(x, kernel, null, { stride: 2 }).sum(),
+    ); // 64 KB
+    gi.forEach((value, k) => {
+      const [r, c] = [Math.floor(k / 64) % 64, k % 64];
+      assert.equal(value, r % 2 === 0 && c % 2 === 0 ? 1 : 0, `convolution ${k}`);
+    });
+  });
+
   test('indexSelect moves float32 blocks in the arena with one copy per index: rows, and columns', () => {
     // x[i][j] = 50·i + j, float32, 60 KB: in the arena
     const x = nb.arange(0, 15000, 1, { dtype: 'float32' }).reshape([300, 50]);

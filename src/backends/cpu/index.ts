@@ -15,7 +15,7 @@ import {
   toMarkers,
   type ElementwiseKernel,
 } from './elementwise.js';
-import { cat, gatherKernel, scatterAdd, unslice } from './indexing.js';
+import { cat, gatherKernel, scatterAddKernel, unsliceKernel } from './indexing.js';
 import { col2imKernel, im2colKernel } from './patches.js';
 import { windowArgmaxKernel } from './window-argmax.js';
 import { WasmMaxPool } from '../wasm/max-pool.js';
@@ -187,8 +187,8 @@ const kernels: KernelTable<TypedArray> = {
   },
   Cat: cat,
   Gather: gatherKernel(rows),
-  ScatterAdd: scatterAdd,
-  Unslice: unslice,
+  ScatterAdd: scatterAddKernel(rows),
+  Unslice: unsliceKernel(rows),
   Im2Col: im2colKernel(rows),
   Col2Im: col2imKernel(rows),
   WindowArgMax: windowArgmaxKernel(arena ? new WasmMaxPool(arena) : null),

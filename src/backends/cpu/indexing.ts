@@ -2,7 +2,7 @@
 import type { TypedArray } from '../../core/dtype.js';
 import { opError } from '../../core/errors.js';
 import type { ArrayView, Kernel, PrimitiveAttrs } from '../primitives.js';
-import { rowsFor, type WasmRows } from '../wasm/rows.js';
+import { rowsFor, zeroElements, type WasmRows } from '../wasm/rows.js';
 import { elementwise, isDense, restride } from './elementwise.js';
 import { blockOffsets } from './reduce.js';
 
@@ -120,17 +120,25 @@ export function gatherKernel(rows: WasmRows | null): Kernel<TypedArray, Primitiv
   };
 }
 
-export function scatterAdd(
+/** Scatter-add into a zeroed output (zeroed by `rows` in the arena). */
+export function scatterAddKernel(
+  rows: WasmRows | null,
+): Kernel<TypedArray, PrimitiveAttrs['ScatterAdd']> {
+  return (out, inputs, attrs) => scatterAdd(out, inputs, attrs, rows);
+}
+
+function scatterAdd(
   out: View,
   [index, src]: readonly View[],
   { dim }: PrimitiveAttrs['ScatterAdd'],
+  rows: WasmRows | null,
 ): void {
   const dense = denseAlong(dim, index!, src!);
   if (dense && isDense(out)) {
     const { before, after, along } = dense;
     const size = out.shape[dim]!;
     const [I, S, O] = [index!.buffer, src!.buffer, out.buffer];
-    O.fill(0, out.offset, out.offset + before * size * after);
+    zeroElements(rows, O, out.offset, out.offset + before * size * after);
     for (let a = 0, p = 0; a < before; a++)
       for (let k = 0; k < along; k++)
         for (let b = 0; b < after; b++, p++) {
@@ -148,7 +156,7 @@ export function scatterAdd(
   const size = out.shape[dim]!;
   const stride = out.strides[dim]!;
   const o = out.buffer;
-  o.fill(0); // outputs are fresh arrays of exactly their size, with unspecified contents
+  zeroElements(rows, o, 0, o.length); // a fresh array of exactly the output's size
   for (let i = 0; i < iPos.length; i++) {
     const k = checkedIndex('scatterAdd', index!.buffer[index!.offset + iPos[i]!]!, size);
     const at = out.offset + oBase[i]! + k * stride;
@@ -165,9 +173,13 @@ export function cat(out: View, inputs: readonly View[], { dim }: PrimitiveAttrs[
   }
 }
 
-export function unslice(out: View, [x]: readonly View[], attrs: PrimitiveAttrs['Unslice']): void {
-  const { dim, start, step } = attrs;
-  out.buffer.fill(0); // a fresh array of exactly the output's size
-  const strides = out.strides.map((s, d) => (d === dim ? s * step : s));
-  copy(restride(out, x!.shape, strides, out.offset + start * out.strides[dim]!), [x!]);
+/** The slice's adjoint: x written into a zeroed output (zeroed by `rows` in the arena). */
+export function unsliceKernel(
+  rows: WasmRows | null,
+): Kernel<TypedArray, PrimitiveAttrs['Unslice']> {
+  return (out, [x], { dim, start, step }) => {
+    zeroElements(rows, out.buffer, 0, out.buffer.length); // a fresh array of exactly its size
+    const strides = out.strides.map((s, d) => (d === dim ? s * step : s));
+    copy(restride(out, x!.shape, strides, out.offset + start * out.strides[dim]!), [x!]);
+  };
 }

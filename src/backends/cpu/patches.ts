@@ -7,7 +7,7 @@
  */
 import type { TypedArray } from '../../core/dtype.js';
 import type { Kernel, PrimitiveAttrs } from '../primitives.js';
-import { rowsFor, type WasmRows } from '../wasm/rows.js';
+import { rowsFor, zeroElements, type WasmRows } from '../wasm/rows.js';
 
 /** Output positions [first, end) along one dimension whose input index is inside [0, size). */
 function insideRange(count: number, stride: number, shift: number, size: number): [number, number] {
@@ -77,7 +77,7 @@ export function col2imKernel(rows: WasmRows | null): Kernel<TypedArray, Primitiv
     const src = cols!.buffer;
     const dst = out.buffer;
     const fast = rowsFor(rows, cols!, out, strideW === 1 && s[5] === 1);
-    dst.fill(0, out.offset, out.offset + n * c * h * w);
+    zeroElements(rows, dst, out.offset, out.offset + n * c * h * w);
     for (let b = 0; b < n; b++)
       for (let ch = 0; ch < c; ch++) {
         const plane = out.offset + (b * c + ch) * h * w;

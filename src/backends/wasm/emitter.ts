@@ -232,6 +232,10 @@ export class FunctionBuilder {
   memoryCopy(): this {
     return this.op(0xfc, 0x0a, 0x00, 0x00);
   }
+  /** memory.fill: sets [bytes] bytes from [destination] to the byte [value] (pushed in that order). */
+  memoryFill(): this {
+    return this.op(0xfc, 0x0b, 0x00);
+  }
   /** f32 from memory at [address] + offset. */
   f32Load(offset = 0): this {
     this.op(0x2a);

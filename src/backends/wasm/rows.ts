@@ -51,17 +51,44 @@ function addRowsFunction(): FunctionBuilder {
   return f;
 }
 
+/** zero(dst, bytes): memory.fill with zero bytes. */
+function zeroFunction(): FunctionBuilder {
+  const f = new FunctionBuilder('zero', [ValType.i32, ValType.i32]);
+  const [dst, bytes] = f.paramTuple(2);
+  f.get(dst).i32(0).get(bytes).memoryFill();
+  return f;
+}
+
 /** The row kernels bound to the arena's memory. */
 export class WasmRows {
   readonly copy: RowsFunction;
   readonly add: RowsFunction;
+  readonly zero: (dst: number, bytes: number) => void;
   constructor(readonly arena: Arena) {
     const module = new WebAssembly.Module(
-      buildModule([copyRowsFunction(), addRowsFunction()], true),
+      buildModule([copyRowsFunction(), addRowsFunction(), zeroFunction()], true),
     );
     const exports = new WebAssembly.Instance(module, { env: { memory: arena.memory } }).exports;
     this.copy = exports['copyRows'] as RowsFunction;
     this.add = exports['addRows'] as RowsFunction;
+    this.zero = exports['zero'] as (dst: number, bytes: number) => void;
+  }
+}
+
+/**
+ * Sets elements [from, to) of `array` to zero: with memory.fill where it is in the arena, since
+ * TypedArray.fill on the shared memory runs 10× slower (200 KB: 13–16 µs against 1.3 on the heap).
+ */
+export function zeroElements(
+  rows: WasmRows | null,
+  array: TypedArray,
+  from: number,
+  to: number,
+): void {
+  if (!rows?.arena.owns(array)) array.fill(0, from, to);
+  else {
+    const bytes = array.BYTES_PER_ELEMENT;
+    rows.zero(array.byteOffset + bytes * from, bytes * (to - from));
   }
 }
 
