@@ -100,6 +100,17 @@ test("a CNN's windows, pooling indices and normalization temporaries are freed b
   assert.equal(arena.at(-1), arena[0], `arena grew: ${arena.join(', ')}`);
 });
 
+test('a loop that disposes what it makes forces no collection, however full its data keeps the arena', () => {
+  let collections = 0;
+  const pool = new BufferPool(Arena.create(32 * 2 ** 20), () => collections++);
+  pool.alloc('float32', 5 * 2 ** 20); // 20 MiB of data, held throughout: past half the budget
+  collections = 0; // (its own growth may call for one)
+  for (let i = 0; i < 400; i++) pool.release(pool.alloc('float32', 2 ** 18)); // 1 MiB, disposed
+  assert.equal(collections, 0, '400 MiB allocated and released');
+  for (let i = 0; i < 10; i++) pool.alloc('float32', 2 ** 18); // 1 MiB each, never released
+  assert.equal(collections, 1, 'a quarter budget (8 MiB) of growth');
+});
+
 test('arena blocks nobody disposed come back before the arena is full', async () => {
   // V8 collects by JS heap growth, and 1 MiB blocks held by tiny views barely grow it: without a
   // forced collection this loop reserved the whole 32 MiB, and later buffers left the arena.
