@@ -449,6 +449,37 @@ describe('SIMD matmul gives the same floats as the plain-TS float32 kernel', () 
     });
   });
 
+  test('sums over leading dimensions (bias gradients) add each column down the rows in float64, as the plain-TS sum does', () => {
+    // Values of mixed magnitude, so that float32 accumulation (or another order) would differ.
+    const value = (i: number): number => (i % 7 === 0 ? 3e7 : 1) * Math.sin(i) + (i % 5) / 3;
+    /** The reference: each column summed down the rows in a float64 number, then rounded. */
+    const columnSums = (values: Float32Array, rows: number, cols: number): number[] =>
+      Array.from({ length: cols }, (_, j) => {
+        let sum = 0;
+        for (let r = 0; r < rows; r++) sum += values[r * cols + j]!;
+        return Math.fround(sum);
+      });
+    // [300, 37]: 32 columns in blocks of 16, 4 in a block of 4, the last in TS; a [37] result off
+    // the arena. [3, 5000]: the result in the arena. [4, 50, 90]: two leading dimensions.
+    const cases: [number[], number[]][] = [
+      [[300, 37], [0]],
+      [[3, 5000], [0]],
+      [
+        [4, 50, 90],
+        [0, 1],
+      ],
+    ];
+    for (const [shape, dims] of cases) {
+      const size = shape.reduce((a, b) => a * b, 1);
+      const values = Float32Array.from({ length: size }, (_, i) => value(i));
+      values[size - 2] = NaN; // the second-to-last column's sum is NaN
+      const x = nb.tensor(values).reshape(shape).add(0); // a new tensor: in the arena
+      const rows = dims.reduce((n, d) => n * shape[d]!, 1);
+      const expected = columnSums(values, rows, size / rows);
+      assert.deepEqual([...x.sum(dims).dataSync()], expected, `${shape}`);
+    }
+  });
+
   test('indexSelect moves float32 blocks in the arena with one copy per index: rows, and columns', () => {
     // x[i][j] = 50·i + j, float32, 60 KB: in the arena
     const x = nb.arange(0, 15000, 1, { dtype: 'float32' }).reshape([300, 50]);

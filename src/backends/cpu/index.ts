@@ -3,6 +3,7 @@ import type { DType, TypedArray } from '../../core/dtype.js';
 import { BufferPool, type PoolStats } from './pool.js';
 import { Arena } from '../wasm/arena.js';
 import { WasmRows } from '../wasm/rows.js';
+import { WasmSums } from '../wasm/sums.js';
 import type { Backend } from '../backend.js';
 import type { ArrayView, BinaryName, KernelTable, UnaryName } from '../primitives.js';
 import { shapesEqual } from '../../core/shape.js';
@@ -172,7 +173,7 @@ const kernels: KernelTable<TypedArray> = {
   Where: elementwise(WHERE, 3),
   Cast: elementwiseByOutput((dtype) => CAST_EXPRESSIONS[dtype]),
   Contiguous: copy,
-  Sum: reduceKernel(FOLDS.Sum),
+  Sum: reduceKernel(FOLDS.Sum, arena ? new WasmSums(arena) : null),
   Max: reduceKernel(FOLDS.Max),
   Min: reduceKernel(FOLDS.Min),
   ArgMax: reduceKernel(FOLDS.ArgMax),

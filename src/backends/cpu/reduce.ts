@@ -8,6 +8,7 @@ import type { ArrayView, ReduceAttrs } from '../primitives.js';
 import { isDense } from './elementwise.js';
 import { sizeOf } from '../../core/shape.js';
 import { opError } from '../../core/errors.js';
+import type { WasmSums } from '../wasm/sums.js';
 
 type View = ArrayView<TypedArray>;
 type Fold = (x: TypedArray, base: number, rel: Int32Array) => number;
@@ -82,7 +83,7 @@ export function blockOffsets(shape: readonly number[], strides: readonly number[
  * are the same. Columns (leading dimensions) are summed four at a time, down the rows.
  * Returns false for other layouts.
  */
-function denseSum(out: View, x: View, dims: readonly number[]): boolean {
+function denseSum(out: View, x: View, dims: readonly number[], sums: WasmSums | null): boolean {
   const n = x.shape.length;
   const leading = dims.every((d, i) => d === i);
   const trailing = dims.every((d, i) => d === n - dims.length + i);
@@ -98,9 +99,11 @@ function denseSum(out: View, x: View, dims: readonly number[]): boolean {
     }
     return true;
   }
-  // Four columns at a time, each its own chain of additions down the rows.
+  // Four columns at a time, each its own chain of additions down the rows: with SIMD where the
+  // float32 data is in the arena, the rest here.
   const [rows, inner] = [size(0, dims.length), size(dims.length, n)];
-  let j = 0;
+  const float32 = data instanceof Float32Array && o instanceof Float32Array;
+  let j = float32 && sums ? sums.columns(data, base, rows, inner, o, out.offset) : 0;
   for (; j + 4 <= inner; j += 4) {
     let s0 = 0,
       s1 = 0,
@@ -167,11 +170,12 @@ function foldOneDim(fold: Fold, out: View, x: View, dims: readonly number[]): bo
   return true;
 }
 
-export function reduceKernel(fold: Fold) {
+/** A reduction kernel; `sums`: SIMD column sums for float32 sums over leading dimensions. */
+export function reduceKernel(fold: Fold, sums: WasmSums | null = null) {
   return (out: View, [x]: readonly View[], attrs: ReduceAttrs): void => {
     const { dims } = attrs;
     if (fold === sum && out.dtype === 'int32') return checkedIntSum(out, x!, attrs);
-    if (fold === sum && denseSum(out, x!, dims)) return;
+    if (fold === sum && denseSum(out, x!, dims, sums)) return;
     if (foldOneDim(fold, out, x!, dims)) return;
     const reduced = new Set(dims);
     const keptShape: number[] = [];

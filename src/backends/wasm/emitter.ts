@@ -273,6 +273,17 @@ export class FunctionBuilder {
   f32x4Splat(): this {
     return this.simd(0x13);
   }
+  /** The two low f32 lanes as an f64x2 (exactly). */
+  f64x2PromoteLowF32x4(): this {
+    return this.simd(0x5f);
+  }
+  /** An f64x2 rounded to two f32 lanes (to nearest, ties to even), the upper two zero. */
+  f32x4DemoteF64x2Zero(): this {
+    return this.simd(0x5e);
+  }
+  f64x2Add(): this {
+    return this.simd(0xf0);
+  }
   f32x4Add(): this {
     return this.simd(0xe4);
   }
