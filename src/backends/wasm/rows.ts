@@ -1,7 +1,8 @@
 /**
- * Strided blocks of rows in WebAssembly memory: copied (the GEMM's output tiles, im2col's windows)
- * or added into place (col2im). Convolution windows move as short rows — 11 to 26 floats in W7 —
- * so one call handles a window's rows and the per-element work is SIMD.
+ * Strided blocks of rows in WebAssembly memory: copied (the GEMM's output tiles, im2col's windows,
+ * arena-to-arena copies), added into place (col2im), or zeroed (outputs that kernels add into).
+ * Convolution windows move as short rows — 11 to 26 floats in W7 — so one call handles a window's
+ * rows and the per-element work is SIMD.
  */
 import type { TypedArray } from '../../core/dtype.js';
 import type { ArrayView } from '../primitives.js';
