@@ -449,7 +449,7 @@ describe('SIMD matmul gives the same floats as the plain-TS float32 kernel', () 
     });
   });
 
-  test('sums over leading dimensions (bias gradients) add each column down the rows in float64, as the plain-TS sum does', () => {
+  test('sums over leading dimensions (bias gradients) add each column down the rows in float64, as the plain-TS sum does', async () => {
     // Values of mixed magnitude, so that float32 accumulation (or another order) would differ.
     const value = (i: number): number => (i % 7 === 0 ? 3e7 : 1) * Math.sin(i) + (i % 5) / 3;
     /** The reference: each column summed down the rows in a float64 number, then rounded. */
@@ -460,7 +460,8 @@ describe('SIMD matmul gives the same floats as the plain-TS float32 kernel', () 
         return Math.fround(sum);
       });
     // [300, 37]: 32 columns in blocks of 16, 4 in a block of 4, the last in TS; a [37] result off
-    // the arena. [3, 5000]: the result in the arena. [4, 50, 90]: two leading dimensions.
+    // the arena. [3, 5000]: the result in the arena. [4, 50, 90]: two leading dimensions. [64,
+    // 4000]: shared between threads, once the workers have started (an event-loop turn each).
     const cases: [number[], number[]][] = [
       [[300, 37], [0]],
       [[3, 5000], [0]],
@@ -468,8 +469,11 @@ describe('SIMD matmul gives the same floats as the plain-TS float32 kernel', () 
         [4, 50, 90],
         [0, 1],
       ],
+      [[64, 4000], [0]],
+      [[64, 4000], [0]],
     ];
     for (const [shape, dims] of cases) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
       const size = shape.reduce((a, b) => a * b, 1);
       const values = Float32Array.from({ length: size }, (_, i) => value(i));
       values[size - 2] = NaN; // the second-to-last column's sum is NaN

@@ -173,7 +173,7 @@ const kernels: KernelTable<TypedArray> = {
   Where: elementwise(WHERE, 3),
   Cast: elementwiseByOutput((dtype) => CAST_EXPRESSIONS[dtype]),
   Contiguous: copy,
-  Sum: reduceKernel(FOLDS.Sum, arena ? new WasmSums(arena) : null),
+  Sum: reduceKernel(FOLDS.Sum, arena ? new WasmSums(arena, threadCount()) : null),
   Max: reduceKernel(FOLDS.Max),
   Min: reduceKernel(FOLDS.Min),
   ArgMax: reduceKernel(FOLDS.ArgMax),

@@ -2,10 +2,15 @@
  * Column sums of a dense float32 matrix (a bias gradient: the sum over a batch's rows) with SIMD:
  * each column accumulates down the rows, in row order, in float64 — as the plain-TS sum does — so
  * the floats are the same. Four columns per f32x4 load, each pair promoted to an f64x2; sixteen
- * columns (a cache line of a row) per pass over the rows.
+ * columns (a cache line of a row) per pass over the rows. Large sums share their columns with the
+ * worker threads.
  */
 import type { Arena } from './arena.js';
 import { buildModule, FunctionBuilder, ValType } from './emitter.js';
+import { WorkerPool } from './threads.js';
+
+/** Elements from which a sum is shared between threads, as the elementwise kernels' outputs are. */
+const PARALLEL_ELEMENTS = 1 << 16;
 
 type SumsFunction = (
   src: number,
@@ -57,15 +62,42 @@ function columnSumsFunction(name: string, vectors: number): FunctionBuilder {
 
 /** Column sums bound to the arena's memory. */
 export class WasmSums {
+  private readonly module: WebAssembly.Module;
   private readonly sum16: SumsFunction;
   private readonly sum4: SumsFunction;
+  /** Started by the first sum big enough to share; null when there are no other threads. */
+  private pool: WorkerPool | null | undefined;
 
-  constructor(private readonly arena: Arena) {
+  /** `threads`: how many threads share a large sum. */
+  constructor(
+    private readonly arena: Arena,
+    private readonly threads = 1,
+  ) {
     const functions = [columnSumsFunction('sum16', 4), columnSumsFunction('sum4', 1)];
-    const module = new WebAssembly.Module(buildModule(functions, true));
-    const exports = new WebAssembly.Instance(module, { env: { memory: arena.memory } }).exports;
+    this.module = new WebAssembly.Module(buildModule(functions, true));
+    const exports = new WebAssembly.Instance(this.module, { env: { memory: arena.memory } })
+      .exports;
     this.sum16 = exports['sum16'] as SumsFunction;
     this.sum4 = exports['sum4'] as SumsFunction;
+  }
+
+  /** sum16 over `blocks` blocks of 16 columns, shared with the workers when the sum is large. */
+  private wide(src: number, rowBytes: number, rows: number, dst: number, blocks: number): void {
+    const args = (from: number, to: number): number[] => [
+      src + 64 * from,
+      rowBytes,
+      rows,
+      dst + 64 * from,
+      to - from,
+    ];
+    if (rows * 16 * blocks >= PARALLEL_ELEMENTS && this.threads > 1) {
+      this.pool ??= WorkerPool.forMemory(this.arena.memory, this.threads - 1);
+      const here = (chunk: readonly number[]): void =>
+        this.sum16(...(chunk as Parameters<SumsFunction>));
+      const split = { units: blocks, perThread: 1 };
+      if (this.pool?.share(this.module, 'sum16', split, args, here)) return;
+    }
+    this.sum16(...(args(0, blocks) as Parameters<SumsFunction>));
   }
 
   /**
@@ -88,7 +120,7 @@ export class WasmSums {
     const dst = direct ? o.byteOffset + 4 * at : scratch!;
     const src = x.byteOffset + 4 * offset;
     const wide = Math.floor(done / 16);
-    this.sum16(src, 4 * cols, rows, dst, wide);
+    this.wide(src, 4 * cols, rows, dst, wide);
     this.sum4(src + 64 * wide, 4 * cols, rows, dst + 64 * wide, (done - 16 * wide) / 4);
     if (scratch !== null) {
       o.set(new Float32Array(this.arena.buffer, scratch, done), at);
