@@ -16,7 +16,7 @@ const WORKLOADS: Record<string, string[]> = {
   dispatch: ['dispatch'],
   'W1-js': ['w1-matmul', 'NABLA_CPU_KERNELS=js'],
   W1: ['w1-matmul'],
-  'W1-1t': ['w1-matmul', 'NABLA_NUM_THREADS=1'],
+  'W1-1t': ['w1-matmul', 'paired', 'NABLA_NUM_THREADS=1'],
   'W1-fma-1t': ['fma', 'w1-matmul', 'NABLA_NUM_THREADS=1'],
   W5: ['w5-elementwise', 'eager'],
   'W5-disposing': ['w5-elementwise', 'disposing'],
@@ -123,8 +123,14 @@ if (limit) {
     const v = results.get(name)?.[key];
     if (typeof v !== 'number') continue;
     const gflops = toGflops(v);
+    const paired = results.get(name)?.['N=1024 share (paired)'];
+    const pairedLimit = results.get(name)?.['limit GFLOPS (paired)'];
+    const inProcess =
+      typeof paired === 'number' && typeof pairedLimit === 'number'
+        ? `   (each repetition beside a run of the limit in its process: ${paired.toFixed(2)}× of ${pairedLimit.toFixed(1)})`
+        : '';
     console.log(
-      `${name.padEnd(10)} ${gflops.toFixed(2).padStart(7)} GFLOPS   ${(gflops / limit.gflops).toFixed(2)}×`,
+      `${name.padEnd(10)} ${gflops.toFixed(2).padStart(7)} GFLOPS   ${(gflops / limit.gflops).toFixed(2)}×${inProcess}`,
     );
   }
 }
