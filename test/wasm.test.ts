@@ -145,9 +145,15 @@ describe('SIMD matmul gives the same floats as the plain-TS float32 kernel', () 
       [nb.randn([130, 37]).T, nb.randn([45, 130]).T], // A rows adjacent; B rows along k
       [nb.randn([64, 257]), nb.randn([96, 257]).T], // x·Wᵀ; whole tiles: C written in place
       [nb.randn([65, 130]), nb.randn([130, 70])], // C in the arena, copied out of partial tiles
+      // No stride 1 on either side (every other element): packed element by element.
+      [
+        nb.randn([38, 70, 2]).narrow(2, 0, 1).squeeze(2),
+        nb.randn([70, 30, 2]).narrow(2, 1, 1).squeeze(2),
+      ],
     ];
     for (const [a, b] of cases) {
-      assert.ok(a.dataSync().buffer instanceof SharedArrayBuffer);
+      for (const x of [a, b])
+        assert.ok((x.buffer as Float32Array).buffer instanceof SharedArrayBuffer);
       const shape = [a.shape[0]!, b.shape[1]!];
       const [expected, actual] = [nb.zeros(shape), nb.zeros(shape)];
       matmulFloat32(expected as never, [a, b] as never);

@@ -250,7 +250,44 @@ function packGemmFunction(): FunctionBuilder {
   return f;
 }
 
+/**
+ * packPartial(src, rowStride, kStride, K, dst, rows, real): a panel of `real` rows (an operand's
+ * last, or any of one with no stride 1), each row copied an element at a time from any strides
+ * (bytes), the rest zero-filled: the products of padding are dropped, but stale floats there could
+ * be subnormals, which x86 multiplies slowly. In plain TS, its writes to the shared memory took a quarter of
+ * W2's [64, 128]·[128, 10] (its 10 columns: a full panel and one of 2).
+ */
+function packPartialFunction(): FunctionBuilder {
+  const f = new FunctionBuilder('packPartial', Array<ValType>(7).fill(ValType.i32));
+  const [src, rowStride, kStride, K, dst, rows, real] = f.paramTuple(7);
+  const [k, from, to, step] = f.localTuple(ValType.i32, 4);
+  f.get(rows).i32(4).mul().set(step);
+  f.get(dst).i32(0).get(K).get(step).mul().memoryFill();
+  f.countDown(real, () => {
+    f.get(src).set(from);
+    f.get(dst).set(to);
+    f.get(K).set(k);
+    f.countDown(k, () => {
+      f.get(to).get(from).f32Load().f32Store();
+      f.incrementBy(from, kStride).incrementBy(to, step);
+    });
+    f.incrementBy(src, rowStride);
+    f.increment(dst, 4);
+  });
+  return f;
+}
+
 type PackFunction = (src: number, stride: number, K: number, dst: number, dstK: number) => void;
+
+type PackPartialFunction = (
+  src: number,
+  rowStride: number,
+  kStride: number,
+  K: number,
+  dst: number,
+  rows: number,
+  real: number,
+) => void;
 
 type PackPanelsFunction = (
   src: number,
@@ -318,6 +355,7 @@ type PackGemmArgs = [...PackPanelsArgs, ...GemmArgs];
 export function gemmModuleBytes(shared = false, fused = false): Uint8Array<ArrayBuffer> {
   const functions = [gemmFunction(fused), packAdjacentFunction(), packTransposedFunction()];
   const more = [copyRowsFunction(), gemmBatchFunction(), packPanelsFunction(), packGemmFunction()];
+  more.push(packPartialFunction());
   return buildModule([...functions, ...more], shared);
 }
 /** Places in the module's functions, for the calls between them. */
@@ -348,6 +386,7 @@ export class WasmGemm {
   private readonly packTransposed: PackFunction;
   private readonly packPanels: PackPanelsFunction;
   private readonly packGemm: (...args: PackGemmArgs) => void;
+  private readonly packPartial: PackPartialFunction;
   private readonly copyRows: RowsFunction;
   private readonly gemmBatch: GemmBatchFunction;
   /** Started at the first product big enough to share; null when there are no other threads. */
@@ -370,6 +409,7 @@ export class WasmGemm {
     this.packTransposed = instance.exports['packTransposed'] as PackFunction;
     this.packPanels = instance.exports['packPanels'] as PackPanelsFunction;
     this.packGemm = instance.exports['packGemm'] as (...args: PackGemmArgs) => void;
+    this.packPartial = instance.exports['packPartial'] as PackPartialFunction;
     this.copyRows = instance.exports['copyRows'] as RowsFunction;
     this.gemmBatch = instance.exports['gemmBatch'] as GemmBatchFunction;
   }
@@ -378,8 +418,7 @@ export class WasmGemm {
    * Packs operands into panels as packPanels does: the whole panels of a float32 matrix in the
    * arena whose panel rows are adjacent (stride 1) or contiguous along k with the SIMD packers,
    * in chunks shared with the ready workers (packing on this thread alone took 2.6 of a
-   * convolution's 10 ms); the last partial panel (zero-padded) and other layouts with the
-   * plain-TS packer, here.
+   * convolution's 10 ms); the rest here (packCall).
    */
   private packAll(operands: readonly Operand[], K: number, heap: Float32Array): void {
     const calls = operands.flatMap((operand) => this.packCall(operand, K, heap) ?? []);
@@ -400,8 +439,9 @@ export class WasmGemm {
   }
 
   /**
-   * Packs what of `operand` the SIMD packers cannot (its last, partial panel; other layouts)
-   * here, and returns the packPanels call for the rest, or null if there is none.
+   * Packs what of `operand` the SIMD packers cannot here (its last, partial panel, and other
+   * layouts, element by element; an operand outside the arena, or K = 0, in plain TS), and
+   * returns the packPanels call for the rest, or null if there is none.
    */
   private packCall(
     { X, base, sRow, sK, M, rows, at }: Operand,
@@ -410,9 +450,14 @@ export class WasmGemm {
   ): PackCall | null {
     const simd = this.floatsInArena(X) && K > 0;
     const full = simd && (sRow === 1 || sK === 1) ? Math.floor(M / rows) : 0;
-    if (full * rows < M) {
-      const rest = M - full * rows;
-      packPanels(X, base + full * rows * sRow, sRow, sK, rest, K, rows, heap, at + full * K * rows);
+    if (!simd) {
+      packPanels(X, base, sRow, sK, M, K, rows, heap, at);
+      return null;
+    }
+    for (let panel = full; panel * rows < M; panel++) {
+      const [from, to] = [base + panel * rows * sRow, at + panel * K * rows];
+      const real = Math.min(rows, M - panel * rows);
+      this.packPartial(X.byteOffset + 4 * from, 4 * sRow, 4 * sK, K, 4 * to, rows, real);
     }
     if (full === 0) return null;
     const [src, rowBytes] = [X.byteOffset + 4 * base, 4 * sRow];
