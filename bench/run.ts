@@ -133,6 +133,11 @@ if (limit) {
       `${name.padEnd(10)} ${gflops.toFixed(2).padStart(7)} GFLOPS   ${(gflops / limit.gflops).toFixed(2)}×${inProcess}`,
     );
   }
+  const speedUp = results.get('W1')?.['N=1024 threads ÷ 1 thread (paired)'];
+  if (typeof speedUp === 'number')
+    console.log(
+      `W1 N=1024, all threads ÷ one, alternating in its process: ${speedUp.toFixed(2)}× (across processes: ${((results.get('W1')?.['N=1024 GFLOPS'] as number) / (results.get('W1-1t')?.['N=1024 GFLOPS'] as number)).toFixed(2)}×)`,
+    );
 }
 
 /** The last JSON line a command prints, or null if it fails (the reference is not installed). */

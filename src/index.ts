@@ -29,6 +29,7 @@ export {
 export { manualSeed } from './engine/random.js';
 export { noGrad, enableGrad, isGradEnabled } from './engine/grad-mode.js';
 export { useDevice, startDevice, getDefaultDevice, deviceInfo, memory } from './engine/devices.js';
+export { getNumThreads, setNumThreads } from './backends/wasm/threads.js';
 export type { Device } from './backends/backend.js';
 export type { DType, TypedArray } from './core/dtype.js';
 export type { Shape } from './core/shape.js';

@@ -243,6 +243,7 @@ describe('SIMD matmul gives the same floats as the plain-TS float32 kernel', () 
       [[260, 300], [300, 64], true, false], // Aᵀ packed in the chunks (split by rows)
       [[20, 1200], [1200, 300], false, false], // B packed in the chunks, its last panel partial
       [[400, 512], [512, 100], false, true], // split by rows, A in place; Bᵀ packed, partial
+      [[520, 300], [300, 260], false, false], // split by rows; B (78,000 floats) packed by all threads
       [[3, 64, 400], [400, 200], false, false], // a batch in place against B packed once
       [[2, 128, 64], [2, 64, 784], true, false], // a batch of Aᵀ in place, each B packed
     ] as const) {
@@ -560,6 +561,57 @@ describe('SIMD matmul gives the same floats as the plain-TS float32 kernel', () 
     const bad = Array.from({ length: 8 }, () => [1 << 30]);
     assert.throws(() => pool.run(id, bad, slowly), /a worker thread failed while running a kernel/);
     assert.equal(pool.ready, 0);
+  });
+
+  test('setNumThreads(1) keeps the started workers out of every job; bad counts are refused', () => {
+    // In a process of its own: the setting is global, and the other tests use the workers.
+    const dist = new URL('../', import.meta.url).href;
+    const script = `
+      const nb = await import('${dist}src/index.js');
+      const { WorkerPool } = await import('${dist}src/backends/wasm/threads.js');
+      const { buildModule, FunctionBuilder } = await import('${dist}src/backends/wasm/emitter.js');
+      const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+      // A kernel that traps wherever it runs: only a worker would run it (the caller's chunks go
+      // to \`own\`), so a job that ends without an error had no chunk on a worker.
+      const f = new FunctionBuilder('probe', [0x7f]);
+      f.get(f.params[0]).get(f.params[0]).v128Load(0).v128Store(0);
+      const module = new WebAssembly.Module(buildModule([f], true));
+      const pool = WorkerPool.forMemory(memory, 1);
+      const id = pool.kernelId(module, 'probe');
+      for (let wait = 0; pool.ready < 1 && wait < 200; wait++)
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      const started = pool.ready;
+      nb.setNumThreads(1);
+      let here = 0;
+      const slowly = () => { here++; for (const until = Date.now() + 5; Date.now() < until;); };
+      pool.run(id, Array.from({ length: 8 }, () => [1 << 30]), slowly);
+      const refused = [0, 1.5, NaN, -2].map((n) => {
+        try { nb.setNumThreads(n); return 'accepted'; } catch (e) { return e.message; }
+      });
+      const one = { threads: nb.getNumThreads(), ready: pool.ready, info: nb.deviceInfo() };
+      nb.setNumThreads(1000);
+      console.log(JSON.stringify({ started, here, refused, one, capped: nb.getNumThreads() }));`;
+    const file = join(mkdtempSync(join(tmpdir(), 'nabla-threads-')), 'threads.mjs');
+    writeFileSync(file, script);
+    const run = spawnSync(process.execPath, [file], {
+      encoding: 'utf8',
+      env: { ...process.env, NABLA_NUM_THREADS: '2' },
+    });
+    const out = JSON.parse(run.stdout) as {
+      started: number;
+      here: number;
+      refused: string[];
+      one: { threads: number; ready: number; info: string };
+      capped: number;
+    };
+    assert.equal(out.started, 1, 'the worker started');
+    assert.equal(out.here, 8, 'every chunk ran on the calling thread');
+    assert.deepEqual(out.one, { threads: 1, ready: 0, info: 'cpu: WebAssembly SIMD, threads=1' });
+    for (const [i, n] of ['0', '1.5', 'NaN', '-2'].entries())
+      assert.equal(out.refused[i], `setNumThreads expects a whole number ≥ 1, got ${n}`);
+    // NABLA_NUM_THREADS=2 (or the cores, if fewer) is the most nabla may start.
+    assert.ok(out.capped <= 2);
+    assert.match(run.stderr, /setNumThreads\(1000\): nabla may start \d threads here/);
   });
 
   test('bad NABLA_* settings are refused with the value named', () => {

@@ -1,7 +1,10 @@
 /**
  * W1: C = A·B for N×N float32 matrices ~ N(0, 1), new output per call. GFLOPS = 2N³/t.
  * `paired`: N=1024 is timed in repetitions each paired with a run of the limit loop (bench/limit.ts)
- * just before it, and its share of the limit is the median of the pairs' ratios.
+ * just before it, and its share of the limit is the median of the pairs' ratios. On more than one
+ * thread, N=1024 is also timed alternating between one thread and all (nb.setNumThreads), and the
+ * speed-up is the median of the pairs' ratios: one process's figures minutes apart on this VM
+ * compare its phases as much as the threads.
  */
 import * as nb from '../../src/index.js';
 import { measure, report, warmedUp } from '../harness.js';
@@ -32,10 +35,36 @@ for (const n of [64, 256, 1024]) {
     figures['N=1024 share (paired)'] = median(pairs.map(([w1, bound]) => w1 / bound));
     continue;
   }
+  if (n === 1024 && nb.getNumThreads() > 1)
+    figures['N=1024 threads ÷ 1 thread (paired)'] = speedUp(product);
   // N=1024 over ~1 s rather than a moment of one of this VM's phases.
   const reps = n === 1024 ? 25 : 15;
   figures[`N=${n} GFLOPS`] = gflops(measure(product, reps, 2).median);
 }
+/** The median ratio of `product`'s time on one thread to its time on all, in alternating pairs. */
+function speedUp(product: () => void): number {
+  const threads = nb.getNumThreads();
+  const timed = (n: number): number => {
+    nb.setNumThreads(n);
+    const start = performance.now();
+    product();
+    return performance.now() - start;
+  };
+  const start = performance.now();
+  for (let i = 0; !warmedUp(start, i, 2); i++) timed(i % 2 === 0 ? 1 : threads);
+  const ratios = Array.from({ length: PAIRS }, (_, i) => {
+    // Which goes first alternates, so that neither always follows the other.
+    if (i % 2 === 0) {
+      const one = timed(1);
+      return one / timed(threads);
+    }
+    const all = timed(threads);
+    return timed(1) / all;
+  });
+  nb.setNumThreads(threads);
+  return median(ratios);
+}
+
 const [a, b] = [nb.randn([1024, 1024]), nb.randn([1024, 1024])];
 const tn = measure(() => void nb.noGrad(() => a.T.matmul(b)), 5, 1);
 const nt = measure(() => void nb.noGrad(() => a.matmul(b.T)), 5, 1);

@@ -22,7 +22,7 @@ import { windowArgmaxKernel } from './window-argmax.js';
 import { WasmMaxPool } from '../wasm/max-pool.js';
 import { matmul, matmulFloat32 } from './matmul.js';
 import { gemmModuleBytes, WasmGemm } from '../wasm/gemm.js';
-import { threadCount } from '../wasm/threads.js';
+import { getNumThreads, threadCount } from '../wasm/threads.js';
 import { simdExpressible, WasmElementwise } from '../wasm/elementwise.js';
 import { FOLDS, reduceKernel } from './reduce.js';
 import { envVar } from '../../engine/node.js';
@@ -222,6 +222,6 @@ export const cpuBackend: Backend<TypedArray> = {
     // Worker threads start with the first product large enough to share.
     const started = gemm?.workersReady ?? 0;
     const fma = gemm?.fused ? ' with relaxed-SIMD FMA' : '';
-    return `WebAssembly SIMD${fma}, threads=${threadCount()}${started ? ` (${started} workers started)` : ''}`;
+    return `WebAssembly SIMD${fma}, threads=${getNumThreads()}${started ? ` (${started} workers started)` : ''}`;
   },
 };

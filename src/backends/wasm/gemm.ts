@@ -14,7 +14,7 @@ import { matmulLayout, packPanels, type MatmulLayout } from '../cpu/pack.js';
 import { buildModule, FunctionBuilder, ValType } from './emitter.js';
 import { copyRowsFunction, type RowsFunction } from './rows.js';
 import type { Arena } from './arena.js';
-import { cutInto, MAX_CHUNKS, WorkerPool } from './threads.js';
+import { cutInto, MAX_CHUNKS, WorkerPool, workersAllowed } from './threads.js';
 
 const MR = 4;
 const NR = 8;
@@ -30,6 +30,8 @@ const PARALLEL_WORK = 1 << 22;
  * where it fit L2 and up to 1.55× slower at such strides, so B is always packed.
  */
 const IN_PLACE_SPAN = 32 * 1024;
+/** Floats of an operand from which its packing before a shared product is shared too. */
+const SHARED_PACK = 1 << 16;
 /** Output rows outside the arena shorter than this are copied out element by element. */
 const SHORT_ROW = 32;
 
@@ -421,7 +423,11 @@ export class WasmGemm {
    * convolution's 10 ms); the rest here (packCall).
    */
   private packAll(operands: readonly Operand[], K: number, heap: Float32Array): void {
-    const calls = operands.flatMap((operand) => this.packCall(operand, K, heap) ?? []);
+    this.packShared(operands.flatMap((operand) => this.packCall(operand, K, heap) ?? []));
+  }
+
+  /** packPanels calls shared with the ready workers, in about four chunks a thread. */
+  private packShared(calls: readonly PackCall[]): void {
     const here = (args: readonly number[]): void => this.packPanels(...(args as PackPanelsArgs));
     const ready = this.pool?.ready ?? 0;
     if (ready === 0 || !this.pool) {
@@ -503,7 +509,7 @@ export class WasmGemm {
       ...[a + m0 * aPanel, aRow, aK, aPanel, b + n0 * NR * K * 4],
       ...[c + m0 * MR * ldc + n0 * NR * 4, m1 - m0, n1 - n0, K, ldc],
     ];
-    if (work >= PARALLEL_WORK && this.threads > 1 && this.arena) {
+    if (work >= PARALLEL_WORK && this.threads > 1 && workersAllowed() > 0 && this.arena) {
       this.pool ??= WorkerPool.forMemory(this.memory, this.threads - 1);
       // Each thread streams its share of the larger operand and all of the smaller one, so the
       // split runs along the larger: W2's x·Wᵀ (16 panels of A, 400 KB of packed B) split by A
@@ -511,7 +517,11 @@ export class WasmGemm {
       const byColumns = nPanels * NR > mPanels * MR;
       const [split, other] = byColumns ? [bPack, aPack] : [aPack, bPack];
       if (this.pool?.ready) {
-        this.packHere(other);
+        // The operand every chunk reads whole, packed first: by all threads when it is large
+        // (W1's 4 MB B took 1 ms of a 25 ms product on one thread).
+        if (other && other.panels * K * (byColumns ? MR : NR) >= SHARED_PACK)
+          this.packShared([other]);
+        else this.packHere(other);
         const panels = (x: number): number => Math.min(x, split?.panels ?? 0);
         const chunk = (from: number, to: number): number[] => [
           ...(split ? split.args(panels(from), panels(to)) : []),
@@ -678,7 +688,7 @@ export class WasmGemm {
     const count = aBatch.length;
     const work = mPanels * nPanels * K * MR * NR;
     if (count < 2 || work >= PARALLEL_WORK || work * count < PARALLEL_WORK) return false;
-    if (this.threads < 2 || !this.arena) return false;
+    if (this.threads < 2 || workersAllowed() === 0 || !this.arena) return false;
     this.pool ??= WorkerPool.forMemory(this.memory, this.threads - 1);
     if (!this.pool) return false;
     // A broadcast operand (the weights against every sample) is packed once, read with stride 0.

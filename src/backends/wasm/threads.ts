@@ -16,6 +16,8 @@
  * own thread may not call); they sleep in Atomics.waitAsync, so kernel registrations arrive as
  * ordinary messages between jobs, and a job whose kernel a worker has not received yet is left to
  * the others. Elsewhere, and with NABLA_NUM_THREADS=1, everything runs on the calling thread.
+ * setNumThreads lowers how many of the started threads take part, job by job: the others skip
+ * the job's chunks and go back to sleep.
  */
 import { NablaError } from '../../core/errors.js';
 import { envVar, optionalNodeModule } from '../../engine/node.js';
@@ -24,9 +26,12 @@ import { warn } from '../../engine/warn.js';
 /**
  * The control block (Int32): the job number, its kernel, chunk count and argument count; the claim
  * counter (the job's tag in the high 16 bits, the next chunk in the low ones); how many chunks are
- * not finished; a failure flag; one "started" flag per worker; then each chunk's arguments.
+ * not finished; a failure flag; how many workers may take chunks (those of lower slots); one
+ * "started" flag per worker; then each chunk's arguments.
  */
-const [JOB, KERNEL, CHUNKS, ARGC, NEXT, REMAINING, FAILED, READY] = [0, 1, 2, 3, 4, 5, 6, 8];
+const [JOB, KERNEL, CHUNKS, ARGC, NEXT, REMAINING, FAILED, TAKERS, READY] = [
+  0, 1, 2, 3, 4, 5, 6, 7, 8,
+];
 const MAX_WORKERS = 64;
 /** The most arguments a kernel run by the pool may take, and the most chunks in one job. */
 export const MAX_KERNEL_ARGS = 28;
@@ -88,7 +93,7 @@ function claimChunks(
 const WORKER_SOURCE = `
 const { workerData, parentPort, receiveMessageOnPort } = require('node:worker_threads');
 const { memory, control, slot } = workerData;
-const [JOB, KERNEL, ARGC, NEXT, CHUNKS, REMAINING, FAILED] = [${JOB}, ${KERNEL}, ${ARGC}, ${NEXT}, ${CHUNKS}, ${REMAINING}, ${FAILED}];
+const [JOB, KERNEL, ARGC, NEXT, CHUNKS, REMAINING, FAILED, TAKERS] = [${JOB}, ${KERNEL}, ${ARGC}, ${NEXT}, ${CHUNKS}, ${REMAINING}, ${FAILED}, ${TAKERS}];
 const kernels = [];
 const ctl = new Int32Array(control);
 const tagOf = ${tagOf.toString()};
@@ -109,14 +114,16 @@ function call(chunk) {
 }
 Atomics.store(ctl, ${READY} + slot, 1);
 let seen = 0;
+let taking = true;
 for (;;) {
   // Jobs come in bursts (a training step's kernels): stay awake a moment before sleeping, since
-  // waking a sleeping thread costs tens of microseconds.
-  const until = performance.now() + ${IDLE_SPIN_MS};
+  // waking a sleeping thread costs tens of microseconds. A worker left out sleeps at once.
+  const until = performance.now() + (taking ? ${IDLE_SPIN_MS} : 0);
   while (Atomics.load(ctl, JOB) === seen && performance.now() < until);
   Atomics.wait(ctl, JOB, seen);
   seen = Atomics.load(ctl, JOB);
-  claimChunks(ctl, tagOf(seen), call, NEXT, CHUNKS);
+  taking = slot < Atomics.load(ctl, TAKERS);
+  if (taking) claimChunks(ctl, tagOf(seen), call, NEXT, CHUNKS);
 }
 `;
 
@@ -125,7 +132,7 @@ for (;;) {
  * asynchronous (a Worker's event loop must turn for messages to arrive).
  */
 const BROWSER_WORKER_SOURCE = `
-const [JOB, KERNEL, ARGC, NEXT, CHUNKS, REMAINING, FAILED] = [${JOB}, ${KERNEL}, ${ARGC}, ${NEXT}, ${CHUNKS}, ${REMAINING}, ${FAILED}];
+const [JOB, KERNEL, ARGC, NEXT, CHUNKS, REMAINING, FAILED, TAKERS] = [${JOB}, ${KERNEL}, ${ARGC}, ${NEXT}, ${CHUNKS}, ${REMAINING}, ${FAILED}, ${TAKERS}];
 const kernels = [];
 let memory, ctl;
 const tagOf = ${tagOf.toString()};
@@ -152,7 +159,8 @@ onmessage = async ({ data }) => {
     const wait = Atomics.waitAsync(ctl, JOB, seen);
     if (wait.async) await wait.value;
     seen = Atomics.load(ctl, JOB);
-    if (Atomics.load(ctl, KERNEL) < kernels.length) claimChunks(ctl, tagOf(seen), call, NEXT, CHUNKS);
+    const taking = data.slot < Atomics.load(ctl, TAKERS);
+    if (taking && Atomics.load(ctl, KERNEL) < kernels.length) claimChunks(ctl, tagOf(seen), call, NEXT, CHUNKS);
   }
 };
 `;
@@ -191,6 +199,35 @@ export function threadCount(): number {
   if (n > cores)
     warn(`NABLA_NUM_THREADS=${n} is more than the ${cores} cores here: using ${cores} threads`);
   return Math.min(n, cores);
+}
+
+/** setNumThreads's setting, or null while NABLA_NUM_THREADS (or the cores) decides. */
+let threadsInUse: number | null = null;
+
+/** How many threads kernels share their work between: setNumThreads's setting, else threadCount. */
+export function getNumThreads(): number {
+  return threadsInUse ?? threadCount();
+}
+
+/**
+ * Sets how many threads kernels share their work between, as torch.set_num_threads does: 1 runs
+ * everything on the calling thread; at most the threads nabla may start (NABLA_NUM_THREADS, else
+ * the cores), which start with the first kernel big enough to share.
+ */
+export function setNumThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1)
+    throw new NablaError(`setNumThreads expects a whole number ≥ 1, got ${n}`);
+  const most = threadCount();
+  if (n > most)
+    warn(
+      `setNumThreads(${n}): nabla may start ${most} threads here (NABLA_NUM_THREADS, else the cores): using ${most}`,
+    );
+  threadsInUse = Math.min(n, most);
+}
+
+/** How many workers may take part in a job: all, unless setNumThreads said fewer threads. */
+export function workersAllowed(): number {
+  return threadsInUse === null ? MAX_WORKERS : threadsInUse - 1;
 }
 
 /** `units` cut into `n` ranges [from, to) of near-equal size, cut at multiples of `granule`. */
@@ -297,13 +334,13 @@ export class WorkerPool {
     return true;
   }
 
-  /** How many workers have started and can take chunks now. */
+  /** How many workers have started and can take chunks now (as many as setNumThreads allows). */
   get ready(): number {
     if (this.broken) return 0;
     let n = 0;
     for (let slot = 0; slot < this.size; slot++)
       n += Atomics.load(this.control, READY + slot) === 1 ? 1 : 0;
-    return n;
+    return Math.min(n, workersAllowed());
   }
 
   /**
@@ -323,6 +360,7 @@ export class WorkerPool {
     ctl[CHUNKS] = chunks.length;
     ctl[ARGC] = Math.max(...chunks.map((c) => c.length));
     ctl[FAILED] = 0;
+    Atomics.store(ctl, TAKERS, workersAllowed());
     chunks.forEach((args, i) => ctl.set(args, TABLE + i * MAX_KERNEL_ARGS));
     Atomics.store(ctl, REMAINING, chunks.length);
     Atomics.store(ctl, NEXT, tagOf(job));
