@@ -1,5 +1,9 @@
 /**
- * W1: C = A·B for N×N float32 matrices ~ N(0, 1), new output per call. GFLOPS = 2N³/t.
+ * W1: C = A·B for N×N float32 matrices ~ N(0, 1), new output per call. GFLOPS = 2N³/t. Each output
+ * is disposed, as PyTorch frees it when the next replaces it: this loop never lets the event loop
+ * turn, so outputs left to the garbage collector would fill the arena (600+ MB seen), and later
+ * ones land on the JS heap, copied out of the product — that measured the fallback, not the
+ * product (two threads ÷ one 1.39–1.60 with 64 and 256's outputs left behind, 1.81–1.91 without).
  * `paired`: N=1024 is timed in repetitions each paired with a run of the limit loop (bench/limit.ts)
  * just before it, and its share of the limit is the median of the pairs' ratios. On more than one
  * thread, N=1024 is also timed alternating between one thread and all (nb.setNumThreads), and the
@@ -20,7 +24,7 @@ const threaded = nb.getNumThreads() > 1 && nb.deviceInfo().includes('WebAssembly
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[values.length >> 1]!;
 for (const n of [64, 256, 1024]) {
   const [a, b] = [nb.randn([n, n]), nb.randn([n, n])];
-  const product = (): void => void nb.noGrad(() => a.matmul(b));
+  const product = (): void => nb.noGrad(() => a.matmul(b)).dispose();
   const gflops = (ms: number): number => (2 * n ** 3) / (ms * 1e6);
   if (n === 1024 && paired) {
     const limit = limitSampler();
@@ -67,8 +71,8 @@ function speedUp(product: () => void): number {
 }
 
 const [a, b] = [nb.randn([1024, 1024]), nb.randn([1024, 1024])];
-const tn = measure(() => void nb.noGrad(() => a.T.matmul(b)), 5, 1);
-const nt = measure(() => void nb.noGrad(() => a.matmul(b.T)), 5, 1);
+const tn = measure(() => nb.noGrad(() => a.T.matmul(b)).dispose(), 5, 1);
+const nt = measure(() => nb.noGrad(() => a.matmul(b.T)).dispose(), 5, 1);
 figures['Aᵀ·B GFLOPS'] = (2 * 1024 ** 3) / (tn.median * 1e6);
 figures['A·Bᵀ GFLOPS'] = (2 * 1024 ** 3) / (nt.median * 1e6);
 report(figures);
