@@ -34,8 +34,8 @@ const WORKLOADS: Record<string, string[]> = {
   'W2-fma-jit': ['fma', 'mlp', 'W2', 'jit'],
   W3: ['mlp', 'W3'],
   'W3-jit': ['mlp', 'W3', 'jit'],
-  'W3-1t': ['mlp', 'W3', 'NABLA_NUM_THREADS=1'],
-  'W3-jit-1t': ['mlp', 'W3', 'jit', 'NABLA_NUM_THREADS=1'],
+  'W3-1t': ['mlp', 'W3', 'paired', 'NABLA_NUM_THREADS=1'],
+  'W3-jit-1t': ['mlp', 'W3', 'jit', 'paired', 'NABLA_NUM_THREADS=1'],
   'jit-ratio': ['jit-ratio'],
   'W7-1t': ['cnn', 'NABLA_NUM_THREADS=1'],
   W7: ['cnn'],
@@ -125,10 +125,13 @@ if (limit) {
     const gflops = toGflops(v);
     const paired = results.get(name)?.['N=1024 share (paired)'];
     const pairedLimit = results.get(name)?.['limit GFLOPS (paired)'];
+    const pairedEpochs = results.get(name)?.['share (paired)'];
     const inProcess =
       typeof paired === 'number' && typeof pairedLimit === 'number'
         ? `   (each repetition beside a run of the limit in its process: ${paired.toFixed(2)}× of ${pairedLimit.toFixed(1)})`
-        : '';
+        : typeof pairedEpochs === 'number'
+          ? `   (each epoch between two runs of the limit in its process: ${pairedEpochs.toFixed(2)}×)`
+          : '';
     console.log(
       `${name.padEnd(10)} ${gflops.toFixed(2).padStart(7)} GFLOPS   ${(gflops / limit.gflops).toFixed(2)}×${inProcess}`,
     );
