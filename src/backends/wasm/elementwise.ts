@@ -14,7 +14,7 @@ import type { FusedExpr } from '../backend.js';
 import type { ArrayView } from '../primitives.js';
 import { broadcastStrides, collapse } from '../cpu/elementwise.js';
 import type { Arena } from './arena.js';
-import { MAX_KERNEL_ARGS, WorkerPool, workersAllowed } from './threads.js';
+import { MAX_KERNEL_ARGS, mayShare, WorkerPool } from './threads.js';
 import {
   buildModule,
   FunctionBuilder,
@@ -256,7 +256,7 @@ export class WasmElementwise {
     length: number,
   ): void {
     const fits = args.length + rowStrides.length + 2 <= MAX_KERNEL_ARGS;
-    if (rows * length >= PARALLEL_ELEMENTS && this.threads > 1 && workersAllowed() > 0 && fits) {
+    if (rows * length >= PARALLEL_ELEMENTS && mayShare(this.threads) && fits) {
       this.pool ??= WorkerPool.forMemory(this.arena.memory, this.threads - 1);
       // Chunks of rows, or of the only row (whole vectors, at least MIN_CHUNK elements).
       const byRows = rows > 1;

@@ -14,7 +14,7 @@ import { matmulLayout, packPanels, type MatmulLayout } from '../cpu/pack.js';
 import { buildModule, FunctionBuilder, ValType } from './emitter.js';
 import { copyRowsFunction, type RowsFunction } from './rows.js';
 import type { Arena } from './arena.js';
-import { cutInto, MAX_CHUNKS, WorkerPool, workersAllowed } from './threads.js';
+import { cutInto, MAX_CHUNKS, mayShare, WorkerPool } from './threads.js';
 
 const MR = 4;
 const NR = 8;
@@ -508,7 +508,7 @@ export class WasmGemm {
       ...[a + m0 * aPanel, aRow, aK, aPanel, b + n0 * NR * K * 4],
       ...[c + m0 * MR * ldc + n0 * NR * 4, m1 - m0, n1 - n0, K, ldc],
     ];
-    if (work >= PARALLEL_WORK && this.threads > 1 && workersAllowed() > 0 && this.arena) {
+    if (work >= PARALLEL_WORK && mayShare(this.threads) && this.arena) {
       this.pool ??= WorkerPool.forMemory(this.memory, this.threads - 1);
       // Each thread streams its share of the larger operand and all of the smaller one, so the
       // split runs along the larger: W2's x·Wᵀ (16 panels of A, 400 KB of packed B) split by A
@@ -687,7 +687,7 @@ export class WasmGemm {
     const count = aBatch.length;
     const work = mPanels * nPanels * K * MR * NR;
     if (count < 2 || work >= PARALLEL_WORK || work * count < PARALLEL_WORK) return false;
-    if (this.threads < 2 || workersAllowed() === 0 || !this.arena) return false;
+    if (!mayShare(this.threads) || !this.arena) return false;
     this.pool ??= WorkerPool.forMemory(this.memory, this.threads - 1);
     if (!this.pool) return false;
     // A broadcast operand (the weights against every sample) is packed once, read with stride 0.

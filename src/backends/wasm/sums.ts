@@ -7,7 +7,7 @@
  */
 import type { Arena } from './arena.js';
 import { buildModule, FunctionBuilder, ValType } from './emitter.js';
-import { WorkerPool, workersAllowed } from './threads.js';
+import { mayShare, WorkerPool } from './threads.js';
 
 /** Elements from which a sum is shared between threads, as the elementwise kernels' outputs are. */
 const PARALLEL_ELEMENTS = 1 << 16;
@@ -90,7 +90,7 @@ export class WasmSums {
       dst + 64 * from,
       to - from,
     ];
-    if (rows * 16 * blocks >= PARALLEL_ELEMENTS && this.threads > 1 && workersAllowed() > 0) {
+    if (rows * 16 * blocks >= PARALLEL_ELEMENTS && mayShare(this.threads)) {
       this.pool ??= WorkerPool.forMemory(this.arena.memory, this.threads - 1);
       const here = (chunk: readonly number[]): void =>
         this.sum16(...(chunk as Parameters<SumsFunction>));

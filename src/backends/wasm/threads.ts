@@ -226,8 +226,13 @@ export function setNumThreads(n: number): void {
 }
 
 /** How many workers may take part in a job: all, unless setNumThreads said fewer threads. */
-export function workersAllowed(): number {
+function workersAllowed(): number {
   return threadsInUse === null ? MAX_WORKERS : threadsInUse - 1;
+}
+
+/** Whether a kernel made for `threads` threads may share its work now (setNumThreads > 1). */
+export function mayShare(threads: number): boolean {
+  return threads > 1 && workersAllowed() > 0;
 }
 
 /** `units` cut into `n` ranges [from, to) of near-equal size, cut at multiples of `granule`. */
