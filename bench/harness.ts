@@ -19,10 +19,19 @@ const MIN_WARMUP_MS = 1500;
 export const warmedUp = (start: number, calls: number, warmup: number): boolean =>
   calls >= warmup && performance.now() - start >= MIN_WARMUP_MS;
 
+/** Calls `fn(i)` (i = 0, 1, ...) until the warm-up is over: `warmup` calls and MIN_WARMUP_MS. */
+export function warmUp(fn: (call: number) => void, warmup: number): void {
+  const start = performance.now();
+  for (let i = 0; !warmedUp(start, i, warmup); i++) fn(i);
+}
+
+/** The middle value (the upper one of an even count). */
+export const median = (values: readonly number[]): number =>
+  [...values].sort((a, b) => a - b)[values.length >> 1]!;
+
 /** Runs `fn` for the warm-up, then `reps` times; times in milliseconds. */
 export function measure(fn: () => void, reps = 7, warmup = 2): Measurement {
-  const start = performance.now();
-  for (let i = 0; !warmedUp(start, i, warmup); i++) fn();
+  warmUp(fn, warmup);
   const times: number[] = [];
   for (let i = 0; i < reps; i++) {
     const start = performance.now();

@@ -5,9 +5,9 @@
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { median } from './harness.js';
 
 const PAIRS = 5;
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const run = (script: string, args: string[], key: string): number => {
   const path = fileURLToPath(new URL(`./workloads/${script}.js`, import.meta.url));
   const line = execFileSync(process.execPath, [path, ...args], { encoding: 'utf8' })

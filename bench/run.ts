@@ -9,7 +9,7 @@ import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { measureLimit, type Limit } from './limit.js';
-import { MLP_CONFIGS } from './workloads/training.js';
+import { flopsPerSample } from './workloads/training.js';
 
 /** Name → [script, ...arguments]; a `KEY=value` argument sets an environment variable. */
 const WORKLOADS: Record<string, string[]> = {
@@ -98,12 +98,6 @@ function describeLimit(label: string, { gflops, chains, fmaGflops }: Limit): str
 if (limit) {
   const end = measureLimit();
   console.log(`\n${describeLimit('the limit (again, at the end)', end)}`);
-  const layerMacs = (widths: readonly number[]): number =>
-    widths.slice(1).reduce((sum, w, i) => sum + widths[i]! * w, 0);
-  const flopsPerSample = {
-    W2: 3 * 2 * layerMacs(MLP_CONFIGS.W2.widths),
-    W3: 3 * 2 * layerMacs(MLP_CONFIGS.W3.widths),
-  };
   const shares: [string, string, (v: number) => number][] = [
     ['W1-1t', 'N=1024 GFLOPS', (v) => v],
     ['W1-fma-1t', 'N=1024 GFLOPS', (v) => v],
@@ -113,7 +107,7 @@ if (limit) {
         (suffix): [string, string, (v: number) => number] => [
           `${w}${suffix}`,
           'samples/s',
-          (v) => (v * flopsPerSample[w]) / 1e9,
+          (v) => (v * flopsPerSample(w)) / 1e9,
         ],
       ),
     ),

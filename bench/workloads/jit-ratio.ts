@@ -3,11 +3,10 @@
  * drift (±50% between runs on these VMs) hits both alike. Reports each median and their ratio.
  */
 import { performance } from 'node:perf_hooks';
-import { report } from '../harness.js';
+import { median, report } from '../harness.js';
 import { mlpWorkload, W4_STEPS, xorRun } from './training.js';
 
 const REPS = 7;
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const time = (fn: () => unknown): number => {
   const start = performance.now();
   fn();

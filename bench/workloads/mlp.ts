@@ -5,9 +5,9 @@
  * shares, taken in the epochs' own seconds rather than against a limit measured minutes before.
  */
 import * as nb from '../../src/index.js';
-import { measure, report, warmedUp } from '../harness.js';
+import { measure, median, report, warmUp } from '../harness.js';
 import { limitSampler } from '../limit.js';
-import { MLP_CONFIGS, mlpWorkload } from './training.js';
+import { flopsPerSample, type MLP_CONFIGS, mlpWorkload } from './training.js';
 
 const name = (process.argv[2] ?? 'W2') as keyof typeof MLP_CONFIGS;
 const workload = mlpWorkload(name, process.argv.includes('jit') ? 'jit' : 'eager');
@@ -16,11 +16,9 @@ const figures: Record<string, number | string> = {
   workload: `${workload.label} (${nb.deviceInfo()})`,
 };
 if (process.argv.includes('paired')) {
-  const { widths } = MLP_CONFIGS[name];
-  const flops = 3 * 2 * widths.slice(1).reduce((sum, w, i) => sum + widths[i]! * w, 0);
+  const flops = flopsPerSample(name);
   const limit = limitSampler();
-  const start = performance.now();
-  for (let i = 0; !warmedUp(start, i, 1); i++) workload.epoch();
+  warmUp(workload.epoch, 1);
   const epochs = Array.from({ length: reps }, () => {
     const before = limit();
     const epochStart = performance.now();
@@ -31,12 +29,10 @@ if (process.argv.includes('paired')) {
       share: (workload.samples * flops) / seconds / 1e9 / ((before + limit()) / 2),
     };
   });
-  const median = <T>(values: T[], key: (v: T) => number): number =>
-    values.map(key).sort((a, b) => a - b)[values.length >> 1]!;
-  const seconds = median(epochs, (e) => e.seconds);
+  const seconds = median(epochs.map((e) => e.seconds));
   figures['samples/s'] = workload.samples / seconds;
   figures['epoch s'] = seconds;
-  figures['share (paired)'] = median(epochs, (e) => e.share);
+  figures['share (paired)'] = median(epochs.map((e) => e.share));
 } else {
   const epoch = measure(workload.epoch, reps, 1);
   figures['samples/s'] = workload.samples / (epoch.median / 1000);

@@ -39,6 +39,15 @@ export const MLP_CONFIGS = {
 } as const;
 
 /**
+ * Flops a training sample takes in its products: 3 a layer (forward, and two in backward), of 2
+ * flops a multiply-add.
+ */
+export function flopsPerSample(name: keyof typeof MLP_CONFIGS): number {
+  const { widths } = MLP_CONFIGS[name];
+  return 3 * 2 * widths.slice(1).reduce((sum, w, i) => sum + widths[i]! * w, 0);
+}
+
+/**
  * W2/W3: softmax cross-entropy on int labels, Adam 1e-3, synthetic U[0,1) inputs; runs epochs.
  * Batches are slices of the data (views, no copy), as in bench/pytorch/workloads.py's epochs.
  */

@@ -11,7 +11,7 @@
  * compare its phases as much as the threads.
  */
 import * as nb from '../../src/index.js';
-import { measure, report, warmedUp } from '../harness.js';
+import { measure, median, report, warmUp } from '../harness.js';
 import { limitSampler } from '../limit.js';
 
 const PAIRS = 40;
@@ -21,15 +21,13 @@ const figures: Record<string, number | string> = { workload: `W1 matmul (${nb.de
 const paired = process.argv.includes('paired');
 // Worker threads run the WebAssembly kernels only (NABLA_CPU_KERNELS=js runs on one thread).
 const threaded = nb.getNumThreads() > 1 && nb.deviceInfo().includes('WebAssembly');
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[values.length >> 1]!;
 for (const n of [64, 256, 1024]) {
   const [a, b] = [nb.randn([n, n]), nb.randn([n, n])];
   const product = (): void => nb.noGrad(() => a.matmul(b)).dispose();
   const gflops = (ms: number): number => (2 * n ** 3) / (ms * 1e6);
   if (n === 1024 && paired) {
     const limit = limitSampler();
-    const start = performance.now();
-    for (let i = 0; !warmedUp(start, i, 2); i++) product();
+    warmUp(product, 2);
     const pairs = Array.from({ length: PAIRS }, () => {
       const bound = limit();
       const callStart = performance.now();
@@ -55,8 +53,7 @@ function speedUp(product: () => void): number {
     product();
     return performance.now() - start;
   };
-  const start = performance.now();
-  for (let i = 0; !warmedUp(start, i, 2); i++) timed(i % 2 === 0 ? 1 : threads);
+  warmUp((i) => timed(i % 2 === 0 ? 1 : threads), 2);
   const ratios = Array.from({ length: PAIRS }, (_, i) => {
     // Which goes first alternates, so that neither always follows the other.
     if (i % 2 === 0) {
