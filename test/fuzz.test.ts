@@ -203,20 +203,25 @@ describe('ops on random shapes against a float64 reference', () => {
     );
   });
 
-  test('sum, max and argmax along any dimension match the reference', () => {
+  test('sum, max, min and argmax along any dimension match the reference, NaN included', () => {
     fc.assert(
       fc.property(
         fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 4 }),
         fc.nat(),
-        (shape, pick) => {
+        fc.option(fc.nat()),
+        fc.constantFrom<nb.DType>('float64', 'float32'),
+        (shape, pick, nanAt, dtype) => {
           const dim = pick % shape.length;
-          const x = nb.randn(shape, { dtype: 'float64' });
+          const values = nb.randn(shape, { dtype: 'float64' }).dataSync();
+          if (nanAt !== null) values[nanAt % values.length] = NaN;
+          const x = nb.tensor(dtype === 'float32' ? Float32Array.from(values) : values, { shape });
           const data = x.dataSync();
           const outer = sizeOf(shape.slice(0, dim));
           const inner = sizeOf(shape.slice(dim + 1));
           const sums = x.sum(dim).dataSync();
-          const maxes = x.max(dim).dataSync();
+          const [maxes, mins] = [x.max(dim).dataSync(), x.min(dim).dataSync()];
           const args = x.argmax(dim).dataSync();
+          const tolerance = dtype === 'float64' ? 1e-12 : 1e-6;
           for (let o = 0; o < outer; o++)
             for (let i = 0; i < inner; i++) {
               const column = Array.from(
@@ -224,9 +229,14 @@ describe('ops on random shapes against a float64 reference', () => {
                 (_, j) => data[(o * shape[dim]! + j) * inner + i]!,
               );
               const total = column.reduce((s, v) => s + v, 0);
-              assert.ok(Math.abs(sums[o * inner + i]! - total) <= 1e-12 * (1 + Math.abs(total)));
-              assert.equal(maxes[o * inner + i], Math.max(...column));
-              assert.equal(args[o * inner + i], column.indexOf(Math.max(...column)));
+              const at = o * inner + i;
+              if (Number.isNaN(total)) assert.ok(Number.isNaN(sums[at]!));
+              else assert.ok(Math.abs(sums[at]! - total) <= tolerance * (1 + Math.abs(total)));
+              // Math.max and Math.min give NaN where the column has one, as PyTorch's max does.
+              assert.equal(maxes[at], Math.max(...column));
+              assert.equal(mins[at], Math.min(...column));
+              const nan = column.findIndex(Number.isNaN);
+              assert.equal(args[at], nan >= 0 ? nan : column.indexOf(Math.max(...column)));
             }
         },
       ),

@@ -170,12 +170,40 @@ function foldOneDim(fold: Fold, out: View, x: View, dims: readonly number[]): bo
   return true;
 }
 
+/**
+ * max (sign 1) or min (−1) over the last dimension of a dense view, row by row: the general fold
+ * (an offset list read through a shared closure) took 3.7 µs for W2's [64, 10] logits, this 1.4.
+ * NaN wins, as in the general fold. False for other layouts.
+ */
+function trailingExtreme(sign: 1 | -1, out: View, x: View, dims: readonly number[]): boolean {
+  const n = x.shape.length;
+  const R = x.shape[n - 1]!;
+  if (dims.length !== 1 || dims[0] !== n - 1 || R === 0 || !isDense(x)) return false;
+  const rows = sizeOf(x.shape.slice(0, n - 1));
+  const [data, o] = [x.buffer, out.buffer];
+  for (let i = 0, p = x.offset; i < rows; i++, p += R) {
+    let best = -Infinity * sign;
+    for (let j = p; j < p + R; j++) {
+      const v = data[j]!;
+      if (v * sign > best * sign) best = v;
+      else if (v !== v) {
+        best = NaN;
+        break;
+      }
+    }
+    o[out.offset + i] = best;
+  }
+  return true;
+}
+
 /** A reduction kernel; `sums`: SIMD column sums for float32 sums over leading dimensions. */
 export function reduceKernel(fold: Fold, sums: WasmSums | null = null) {
+  const sign = fold === FOLDS.Max ? 1 : fold === FOLDS.Min ? -1 : 0;
   return (out: View, [x]: readonly View[], attrs: ReduceAttrs): void => {
     const { dims } = attrs;
     if (fold === sum && out.dtype === 'int32') return checkedIntSum(out, x!, attrs);
     if (fold === sum && denseSum(out, x!, dims, sums)) return;
+    if (sign !== 0 && trailingExtreme(sign, out, x!, dims)) return;
     if (foldOneDim(fold, out, x!, dims)) return;
     const reduced = new Set(dims);
     const keptShape: number[] = [];
