@@ -223,7 +223,8 @@ if (compare) {
  * W2 jit on two threads (multiply + add, and relaxed-SIMD FMA) against PyTorch's W2 on one thread,
  * in alternating processes (three rounds, the order reversed each round): this machine's speed
  * drifts by up to 40% within minutes, so figures measured minutes apart compare the drift as much
- * as the frameworks.
+ * as the frameworks. Each round runs nabla on one thread too: two threads ÷ one shows what the
+ * second core gave in that round (on this VM, from 1.1× to 1.9× within minutes).
  */
 function interleavedW2(pytorch: string, torchEnv: NodeJS.ProcessEnv): void {
   const mlp = fileURLToPath(new URL('./workloads/mlp.js', import.meta.url));
@@ -233,6 +234,11 @@ function interleavedW2(pytorch: string, torchEnv: NodeJS.ProcessEnv): void {
       runReference(process.execPath, [mlp, 'W2', 'jit'], process.env)?.['samples/s'],
     'nabla FMA': (): unknown =>
       runReference(process.execPath, [fma, 'mlp', 'W2', 'jit'], process.env)?.['samples/s'],
+    'nabla 1 thread': (): unknown =>
+      runReference(process.execPath, [mlp, 'W2', 'jit'], {
+        ...process.env,
+        NABLA_NUM_THREADS: '1',
+      })?.['samples/s'],
     PyTorch: (): unknown =>
       runReference('/usr/bin/python3', [pytorch, '1', 'W2'], torchEnv)?.['W2 samples/s'],
   };
@@ -253,6 +259,8 @@ function interleavedW2(pytorch: string, torchEnv: NodeJS.ProcessEnv): void {
       `${who === 'nabla' ? '\n' : ''}W2 jit, 2 threads${who === 'nabla' ? '' : ', FMA'} ÷ PyTorch, 1 thread, alternating processes (samples/s): ${shown.join(', ')}; median ratio ${ratios[1]!.toFixed(2)}×`,
     );
   }
+  const speedUps = rounds.map((r) => (r.nabla / r['nabla 1 thread']).toFixed(2));
+  console.log(`W2 jit, 2 threads ÷ 1 thread in the same rounds: ${speedUps.join(', ')}`);
 }
 
 /**
