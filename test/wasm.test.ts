@@ -283,6 +283,46 @@ describe('SIMD matmul gives the same floats as the plain-TS float32 kernel', () 
     assert.deepEqual(Array.from(simd!.dataSync()), Array.from(plain!.dataSync()));
   });
 
+  test('gathers and scatter-adds by index in the arena match plain loops; a bad index is named', () => {
+    nb.manualSeed(19);
+    // [before, size, after] with the index along the middle (after 7) and along the last (after 1,
+    // a pooling's picks); every operand big enough for the arena.
+    for (const [before, size, after, along] of [
+      [4, 200, 7, 160],
+      [32, 676, 1, 169],
+    ] as const) {
+      const x = nb.where(
+        nb.rand([before, size, after]).lt(0.01),
+        NaN,
+        nb.randn([before, size, after]),
+      );
+      const index = nb.randint(0, size, [before, along, after]);
+      const src = nb.randn([before, along, after]);
+      for (const t of [x, index, src]) assert.ok(t.dataSync().buffer instanceof SharedArrayBuffer);
+      const [X, I, S] = [x.dataSync(), index.dataSync(), src.dataSync()];
+      const gathered = nb.gather(x, 1, index).dataSync();
+      const added = nb.zeros([before, size, after]);
+      cpuBackend.kernels.ScatterAdd(added as never, [index, src] as never, {
+        dim: 1,
+        shape: [before, size, after],
+      });
+      const sums = new Float32Array(before * size * after);
+      for (let a = 0, p = 0; a < before; a++)
+        for (let k = 0; k < along; k++)
+          for (let b = 0; b < after; b++, p++) {
+            const at = (a * size + I[p]!) * after + b;
+            assert.ok(Object.is(gathered[p], X[at]), `gather ${p}`);
+            sums[at] = Math.fround(sums[at]! + S[p]!);
+          }
+      assert.deepEqual(Array.from(added.dataSync()), Array.from(sums));
+      const bad = index.clone();
+      bad.dataSync()[123] = size;
+      assert.throws(() => nb.gather(x, 1, bad), new RegExp(`index ${size} is out of range`));
+      bad.dataSync()[123] = -1;
+      assert.throws(() => nb.gather(x, 1, bad), /index -1 is out of range/);
+    }
+  });
+
   test("a batch of per-channel rows (a convolution's bias) runs in SIMD, a launch per sample", () => {
     const arena = Arena.create(16 * 2 ** 20)!;
     const simd = new WasmElementwise(arena);

@@ -20,6 +20,7 @@ import { cat, gatherKernel, scatterAddKernel, unsliceKernel } from './indexing.j
 import { col2imKernel, im2colKernel } from './patches.js';
 import { windowArgmaxKernel } from './window-argmax.js';
 import { WasmMaxPool } from '../wasm/max-pool.js';
+import { WasmPicks } from '../wasm/picks.js';
 import { matmul, matmulFloat32 } from './matmul.js';
 import { gemmModuleBytes, WasmGemm } from '../wasm/gemm.js';
 import { getNumThreads, threadCount } from '../wasm/threads.js';
@@ -103,6 +104,8 @@ const gemm = useWasm ? new WasmGemm(arena, threadCount()) : null;
 const simd = arena ? new WasmElementwise(arena, threadCount()) : null;
 /** Row copies and sums for convolution windows, in the arena. */
 const rows = arena ? new WasmRows(arena) : null;
+/** Gathers and scatter-adds by index (a max pooling's picks and their gradient), in the arena. */
+const picks = arena ? new WasmPicks(arena) : null;
 
 /** `jsKernel`, or a SIMD kernel for `expr` that falls back to it. */
 function withSimd(expr: FusedExpr, jsKernel: ElementwiseKernel): ElementwiseKernel {
@@ -187,8 +190,8 @@ const kernels: KernelTable<TypedArray> = {
     out.buffer[out.offset] = dims.reduce((n, d) => n * x!.shape[d]!, 1);
   },
   Cat: cat,
-  Gather: gatherKernel(rows),
-  ScatterAdd: scatterAddKernel(rows),
+  Gather: gatherKernel(rows, picks),
+  ScatterAdd: scatterAddKernel(rows, picks),
   Unslice: unsliceKernel(rows),
   Im2Col: im2colKernel(rows),
   Col2Im: col2imKernel(rows),

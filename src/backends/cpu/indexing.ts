@@ -3,6 +3,7 @@ import type { TypedArray } from '../../core/dtype.js';
 import { opError } from '../../core/errors.js';
 import type { ArrayView, Kernel, PrimitiveAttrs } from '../primitives.js';
 import { rowsFor, zeroElements, type WasmRows } from '../wasm/rows.js';
+import type { WasmPicks } from '../wasm/picks.js';
 import { elementwise, isDense, restride } from './elementwise.js';
 import { blockOffsets } from './reduce.js';
 
@@ -92,11 +93,47 @@ function denseAlong(
   };
 }
 
-/** Gather, with the arena's row kernels for whole float32 blocks where there are some. */
-export function gatherKernel(rows: WasmRows | null): Kernel<TypedArray, PrimitiveAttrs['Gather']> {
+type Along = NonNullable<ReturnType<typeof denseAlong>>;
+
+/**
+ * The dense case of a gather or scatter-add in WebAssembly (wasm/picks.ts), where the values are
+ * float32 and the indices int32, all in the arena. False where it does not apply, or where an
+ * index is out of range: the plain loop then runs, and names it.
+ */
+function picked(
+  kernel: 'gather' | 'scatterAdd',
+  picks: WasmPicks | null,
+  indexed: View,
+  index: View,
+  other: View,
+  { before, along, after }: Along,
+  size: number,
+): boolean {
+  if (!picks || indexed.dtype !== 'float32' || other.dtype !== 'float32') return false;
+  if (index.dtype !== 'int32' || ![indexed, index, other].every((v) => picks.arena.owns(v.buffer)))
+    return false;
+  const address = (v: View): number => v.buffer.byteOffset + 4 * v.offset;
+  try {
+    picks[kernel](address(indexed), address(index), address(other), before, along, after, size);
+    return true;
+  } catch (error) {
+    if (error instanceof WebAssembly.RuntimeError) return false;
+    throw error;
+  }
+}
+
+/**
+ * Gather, with the arena's row kernels for whole float32 blocks where there are some, and its
+ * gather kernel for a pooling's picks.
+ */
+export function gatherKernel(
+  rows: WasmRows | null,
+  picks: WasmPicks | null,
+): Kernel<TypedArray, PrimitiveAttrs['Gather']> {
   return (out, [x, index], { dim }) => {
     if (gatherBlocks(out, x!, index!, dim, rows)) return;
     const dense = denseAlong(dim, index!, x!, out);
+    if (dense && picked('gather', picks, x!, index!, out, dense, x!.shape[dim]!)) return;
     if (dense) {
       const { before, after, along } = dense;
       const size = x!.shape[dim]!;
@@ -120,11 +157,15 @@ export function gatherKernel(rows: WasmRows | null): Kernel<TypedArray, Primitiv
   };
 }
 
-/** Scatter-add into a zeroed output (zeroed by `rows` in the arena). */
+/**
+ * Scatter-add into a zeroed output (zeroed by `rows` in the arena), with the arena's scatter-add
+ * kernel for a pooling's gradient.
+ */
 export function scatterAddKernel(
   rows: WasmRows | null,
+  picks: WasmPicks | null,
 ): Kernel<TypedArray, PrimitiveAttrs['ScatterAdd']> {
-  return (out, inputs, attrs) => scatterAdd(out, inputs, attrs, rows);
+  return (out, inputs, attrs) => scatterAdd(out, inputs, attrs, rows, picks);
 }
 
 function scatterAdd(
@@ -132,6 +173,7 @@ function scatterAdd(
   [index, src]: readonly View[],
   { dim }: PrimitiveAttrs['ScatterAdd'],
   rows: WasmRows | null,
+  picks: WasmPicks | null,
 ): void {
   const dense = denseAlong(dim, index!, src!);
   if (dense && isDense(out)) {
@@ -139,6 +181,9 @@ function scatterAdd(
     const size = out.shape[dim]!;
     const [I, S, O] = [index!.buffer, src!.buffer, out.buffer];
     zeroElements(rows, O, out.offset, out.offset + before * size * after);
+    // Where an index is out of range the plain loop below throws at it (the op fails, and its
+    // output with it, whatever the kernel added before).
+    if (picked('scatterAdd', picks, out, index!, src!, dense, size)) return;
     for (let a = 0, p = 0; a < before; a++)
       for (let k = 0; k < along; k++)
         for (let b = 0; b < after; b++, p++) {

@@ -202,6 +202,21 @@ export class FunctionBuilder {
     return this;
   }
 
+  /** `if (the i32 on the stack) { then }`. */
+  ifThen(then: () => void): this {
+    this.op(0x04, 0x40);
+    then();
+    return this.op(0x0b);
+  }
+  /** Traps (a RuntimeError in JavaScript): for input a kernel refuses, which its caller explains. */
+  trap(): this {
+    return this.op(0x00);
+  }
+  /** Unsigned a ≥ b, as an i32 0 or 1. */
+  geU(): this {
+    return this.op(0x4f);
+  }
+
   /** `if (the i32 on the stack) { then } else { otherwise }`. */
   ifElse(then: () => void, otherwise: () => void): this {
     this.op(0x04, 0x40);
@@ -239,6 +254,11 @@ export class FunctionBuilder {
   /** f32 from memory at [address] + offset. */
   f32Load(offset = 0): this {
     this.op(0x2a);
+    return this.memarg(2, offset);
+  }
+  /** The i32 at [address on the stack] + offset. */
+  i32Load(offset = 0): this {
+    this.op(0x28);
     return this.memarg(2, offset);
   }
   /** Stores the f32 on top of the stack at [address] + offset (address pushed first). */
