@@ -14,6 +14,7 @@ import { WasmElementwise } from '../src/backends/wasm/elementwise.js';
 import { WorkerPool } from '../src/backends/wasm/threads.js';
 import { cpuBackend } from '../src/backends/cpu/index.js';
 import { windowArgmaxKernel } from '../src/backends/cpu/window-argmax.js';
+import { col2imKernel, im2colKernel } from '../src/backends/cpu/patches.js';
 
 describe('emitter', () => {
   test('builds valid modules that compute what they say', () => {
@@ -281,6 +282,41 @@ describe('SIMD matmul gives the same floats as the plain-TS float32 kernel', () 
     cpuBackend.kernels.WindowArgMax(simd as never, [x] as never, attrs);
     windowArgmaxKernel(null)(plain as never, [x] as never, attrs);
     assert.deepEqual(Array.from(simd!.dataSync()), Array.from(plain!.dataSync()));
+  });
+
+  test("a batch's convolution windows (im2col, col2im) in one call give the plain loops' floats", () => {
+    nb.manualSeed(20);
+    const base = { padding: [0, 0, 0, 0], dilation: [1, 1], stride: [1, 1], padValue: 0 };
+    for (const [shape, attrs] of [
+      [[6, 5, 13, 13], { ...base, kernel: [3, 3] }], // W7's second convolution, smaller
+      [[8, 4, 17, 15], { ...base, kernel: [3, 2], dilation: [2, 3], stride: [2, 1] }],
+      [[8, 4, 17, 15], { ...base, kernel: [3, 3], padding: [1, 1, 1, 1] }], // padded: per tap
+    ] as const) {
+      const [n, c, h, w] = shape;
+      const [kh, kw] = attrs.kernel;
+      const oh =
+        Math.floor(
+          (h + 2 * attrs.padding[0] - attrs.dilation[0] * (kh - 1) - 1) / attrs.stride[0],
+        ) + 1;
+      const ow =
+        Math.floor(
+          (w + 2 * attrs.padding[2] - attrs.dilation[1] * (kw - 1) - 1) / attrs.stride[1],
+        ) + 1;
+      // The padded case reads half of each sample's channels: then samples are not planes apart.
+      const all = nb.randn([n, attrs.padding[0] ? 2 * c : c, h, w]);
+      const x = all.narrow(1, 0, c);
+      const [fast, plain] = [0, 1].map(() => nb.zeros([n, c, kh, kw, oh, ow]));
+      for (const t of [all, fast!]) assert.ok(t.dataSync().buffer instanceof SharedArrayBuffer);
+      cpuBackend.kernels.Im2Col(fast as never, [x] as never, attrs as never);
+      im2colKernel(null)(plain as never, [x] as never, attrs as never);
+      assert.deepEqual(Array.from(fast!.dataSync()), Array.from(plain!.dataSync()));
+      const cols = nb.randn([n, c, kh, kw, oh, ow]);
+      const [back, backPlain] = [0, 1].map(() => nb.zeros([n, c, h, w]));
+      const size = { ...attrs, size: [h, w] };
+      cpuBackend.kernels.Col2Im(back as never, [cols] as never, size as never);
+      col2imKernel(null)(backPlain as never, [cols] as never, size as never);
+      assert.deepEqual(Array.from(back!.dataSync()), Array.from(backPlain!.dataSync()));
+    }
   });
 
   test('gathers and scatter-adds by index in the arena match plain loops; a bad index is named', () => {

@@ -8,11 +8,30 @@
 import type { TypedArray } from '../../core/dtype.js';
 import type { Kernel, PrimitiveAttrs } from '../primitives.js';
 import { rowsFor, zeroElements, type WasmRows } from '../wasm/rows.js';
+import { isDense } from './elementwise.js';
 
 /** Output positions [first, end) along one dimension whose input index is inside [0, size). */
 function insideRange(count: number, stride: number, shift: number, size: number): [number, number] {
   const first = Math.min(count, Math.max(0, Math.ceil(-shift / stride)));
   return [first, Math.max(first, Math.min(count, Math.ceil((size - shift) / stride)))];
+}
+
+/** Whether every tap of every window lies inside the [h, w] plane (no padding is read). */
+function windowsInside(
+  [kh, kw, oh, ow]: readonly number[],
+  [h, w]: readonly number[],
+  a: PrimitiveAttrs['Im2Col'],
+): boolean {
+  const [top, , left] = a.padding;
+  const inside = (count: number, stride: number, shift: number, size: number): boolean => {
+    const [first, end] = insideRange(count, stride, shift, size);
+    return first === 0 && end === count;
+  };
+  for (let i = 0; i < kh!; i++)
+    if (!inside(oh!, a.stride[0], i * a.dilation[0] - top, h!)) return false;
+  for (let j = 0; j < kw!; j++)
+    if (!inside(ow!, a.stride[1], j * a.dilation[1] - left, w!)) return false;
+  return true;
 }
 
 export function im2colKernel(rows: WasmRows | null): Kernel<TypedArray, PrimitiveAttrs['Im2Col']> {
@@ -26,6 +45,25 @@ export function im2colKernel(rows: WasmRows | null): Kernel<TypedArray, Primitiv
     const src = x!.buffer;
     const dst = out.buffer;
     const fast = rowsFor(rows, x!, out, strideW === 1 && sw === 1);
+    if (fast && (n === 1 || sn === c * sc) && windowsInside([kh, kw, oh, ow], [h, w], a)) {
+      // The whole batch in one call: every window's rows are inside its plane.
+      const address = (v: typeof out): number => v.buffer.byteOffset + 4 * v.offset;
+      const [iStep, jStep, winRow] = [4 * dh * sh, 4 * dw, 4 * strideH * sh];
+      fast.im2col(
+        address(x!),
+        4 * sc,
+        n * c,
+        kh,
+        kw,
+        iStep,
+        jStep,
+        winRow,
+        address(out),
+        4 * ow,
+        oh,
+      );
+      return;
+    }
     let o = out.offset;
     for (let b = 0; b < n; b++)
       for (let ch = 0; ch < c; ch++) {
@@ -78,6 +116,13 @@ export function col2imKernel(rows: WasmRows | null): Kernel<TypedArray, Primitiv
     const dst = out.buffer;
     const fast = rowsFor(rows, cols!, out, strideW === 1 && s[5] === 1);
     zeroElements(rows, dst, out.offset, out.offset + n * c * h * w);
+    if (fast && isDense(cols!) && windowsInside([kh, kw, oh, ow], [h, w], a)) {
+      // The whole batch in one call: every window's rows are inside its plane.
+      const [iStep, jStep, winRow] = [4 * dh * w, 4 * dw, 4 * strideH * w];
+      const [plane, columns] = [dst.byteOffset + 4 * out.offset, src.byteOffset + 4 * cols!.offset];
+      fast.col2im(plane, 4 * h * w, n * c, kh, kw, iStep, jStep, winRow, columns, 4 * ow, oh);
+      return;
+    }
     for (let b = 0; b < n; b++)
       for (let ch = 0; ch < c; ch++) {
         const plane = out.offset + (b * c + ch) * h * w;
