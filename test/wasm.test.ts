@@ -284,6 +284,47 @@ describe('SIMD matmul gives the same floats as the plain-TS float32 kernel', () 
     assert.deepEqual(Array.from(simd!.dataSync()), Array.from(plain!.dataSync()));
   });
 
+  test('comparisons into bool outputs in the arena: NaN, ties, signed zeros, broadcasts, odd tails', () => {
+    nb.manualSeed(21);
+    // Whole numbers tie often; 1% NaN; -0 against 0. 64 × 301 bools: in the arena, and a tail of 1.
+    const ints = nb.randint(-2, 3, [64, 301]).cast('float32');
+    const x = nb.where(nb.rand([64, 301]).lt(0.01), NaN, nb.where(ints.eq(0), -0, ints));
+    const X = x.dataSync();
+    const z = nb.where(
+      nb.rand([64, 301]).lt(0.01),
+      NaN,
+      nb.randint(-2, 3, [64, 301]).cast('float32'),
+    );
+    const Z = z.dataSync();
+    const reference = {
+      eq: (a: number, b: number) => a === b,
+      ne: (a: number, b: number) => a !== b,
+      lt: (a: number, b: number) => a < b,
+      le: (a: number, b: number) => a <= b,
+      gt: (a: number, b: number) => a > b,
+      ge: (a: number, b: number) => a >= b,
+    };
+    const row = nb.tensor(Float32Array.from({ length: 301 }, (_, j) => (j % 5) - 2));
+    const column = nb
+      .tensor(Float32Array.from({ length: 64 }, (_, i) => (i % 3) - 1))
+      .reshape([64, 1]);
+    for (const [name, want] of Object.entries(reference)) {
+      const op = x[name as keyof typeof reference].bind(x);
+      for (const [label, other, at] of [
+        ['a scalar', 0, () => 0],
+        ['a row', row, (i: number) => row.dataSync()[i % 301]!],
+        ['a column', column, (i: number) => column.dataSync()[Math.floor(i / 301)]!],
+        ['a tensor', z, (i: number) => Z[i]!],
+      ] as const) {
+        const got = op(other);
+        assert.ok(got.dataSync().buffer instanceof SharedArrayBuffer, `${name} with ${label}`);
+        const values = got.dataSync();
+        for (let i = 0; i < X.length; i++)
+          assert.equal(values[i], want(X[i]!, at(i)) ? 1 : 0, `${name} with ${label}, ${i}`);
+      }
+    }
+  });
+
   test("a batch's convolution windows (im2col, col2im) in one call give the plain loops' floats", () => {
     nb.manualSeed(20);
     const base = { padding: [0, 0, 0, 0], dilation: [1, 1], stride: [1, 1], padValue: 0 };

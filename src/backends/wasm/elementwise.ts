@@ -78,8 +78,9 @@ type Walks = readonly Layout[];
 /**
  * kernel(out, in₀…inₙ₋₁, rowStride₀…rowStrideₙ₋₁, rows, length): byte addresses and strides; the
  * output is dense. Each row runs ⌊L/4⌋ f32x4 steps, then the last L mod 4 elements one by one.
+ * `output` 'b': a comparison's bools, a byte each (its 0.0 and 1.0 narrowed); else float32.
  */
-function kernelFunction(expr: FusedExpr, walks: Walks): FunctionBuilder {
+function kernelFunction(expr: FusedExpr, walks: Walks, output: 'f' | 'b'): FunctionBuilder {
   const n = walks.length;
   const f = new FunctionBuilder('kernel', Array<ValType>(2 * n + 3).fill(ValType.i32));
   const out = f.params[0]!;
@@ -90,6 +91,7 @@ function kernelFunction(expr: FusedExpr, walks: Walks): FunctionBuilder {
   const splat = ins.map(() => f.local(ValType.v128));
   const single = ins.map(() => f.local(ValType.f32));
   const [count, square] = [f.local(ValType.i32), [f.local(ValType.v128), f.local(ValType.f32)]];
+  const bytes = f.local(ValType.v128);
 
   /** Pushes the expression's value for the current element(s). */
   const emit = (e: FusedExpr, lanes: 1 | 4): void => {
@@ -127,7 +129,7 @@ function kernelFunction(expr: FusedExpr, walks: Walks): FunctionBuilder {
   };
   /** Moves every pointer on by `lanes` elements. */
   const advance = (lanes: number): void => {
-    f.increment(out, 4 * lanes);
+    f.increment(out, STEP[output] * lanes);
     pointers.forEach(
       (p, k) => walks[k] !== 's' && f.increment(p, (walks[k] === 'b' ? 1 : 4) * lanes),
     );
@@ -147,7 +149,9 @@ function kernelFunction(expr: FusedExpr, walks: Walks): FunctionBuilder {
       f.countDown(count, () => {
         f.get(out);
         emit(expr, lanes);
-        if (lanes === 4) f.v128Store();
+        if (output === 'b' && lanes === 4) f.f32x4AsBytes(bytes).i32Store();
+        else if (output === 'b') f.f32StoreAsByte();
+        else if (lanes === 4) f.v128Store();
         else f.f32Store();
         advance(lanes);
       });
@@ -161,9 +165,10 @@ function kernelFunction(expr: FusedExpr, walks: Walks): FunctionBuilder {
 function elementwiseModuleBytes(
   expr: FusedExpr,
   walks: Walks,
+  output: 'f' | 'b',
   shared = true,
 ): Uint8Array<ArrayBuffer> {
-  return buildModule([kernelFunction(expr, walks)], shared);
+  return buildModule([kernelFunction(expr, walks, output)], shared);
 }
 
 /** A compiled kernel, with its module for worker threads. */
@@ -235,8 +240,8 @@ export class WasmElementwise {
     return this.stagingAt + 4 * k * STAGING_FLOATS;
   }
 
-  private compile(expr: FusedExpr, key: string, walks: Walks): Compiled {
-    const module = new WebAssembly.Module(elementwiseModuleBytes(expr, walks));
+  private compile(expr: FusedExpr, key: string, walks: Walks, output: 'f' | 'b'): Compiled {
+    const module = new WebAssembly.Module(elementwiseModuleBytes(expr, walks, output));
     const instance = new WebAssembly.Instance(module, { env: { memory: this.arena.memory } });
     const kernel = { run: instance.exports['kernel'] as Compiled['run'], module };
     this.compiled.set(key, kernel);
@@ -245,11 +250,13 @@ export class WasmElementwise {
 
   /**
    * Runs `kernel` over `rows` rows of `length`, shared with the worker threads when the output is
-   * big: by rows, or along the row when there is one. `args` are the output and input addresses.
+   * big: by rows, or along the row when there is one. `args` are the output and input addresses;
+   * `output` the output's layout.
    */
   private launch(
     kernel: Compiled,
     walks: Walks,
+    output: 'f' | 'b',
     args: readonly number[],
     rowStrides: readonly number[],
     rows: number,
@@ -265,8 +272,8 @@ export class WasmElementwise {
         : { units: length, perThread: 1, minChunk: MIN_CHUNK, granule: 4 };
       const chunk = (from: number, to: number): number[] => {
         const moved = byRows
-          ? [4 * from * length, ...rowStrides.map((stride) => from * stride)]
-          : [4 * from, ...walks.map((w) => from * STEP[w])];
+          ? [STEP[output] * from * length, ...rowStrides.map((stride) => from * stride)]
+          : [STEP[output] * from, ...walks.map((w) => from * STEP[w])];
         const addresses = args.map((address, k) => address + moved[k]!);
         return [...addresses, ...rowStrides, byRows ? to - from : 1, byRows ? length : to - from];
       };
@@ -290,9 +297,14 @@ export class WasmElementwise {
     };
   }
 
-  /** Runs `expr` in SIMD and returns true, or returns false if the operands do not allow it. */
+  /**
+   * Runs `expr` in SIMD and returns true, or returns false if the operands do not allow it. A bool
+   * output takes a comparison's results (the eager gradient of a ReLU: y > 0).
+   */
   private run(expr: FusedExpr, name: string, out: View, inputs: readonly View[]): boolean {
-    if (out.dtype !== 'float32' || !this.arena.owns(out.buffer)) return false;
+    const comparison = 'op' in expr && COMPARE[expr.op] !== undefined;
+    const output = out.dtype === 'bool' && comparison ? 'b' : 'f';
+    if ((output === 'f' && out.dtype !== 'float32') || !this.arena.owns(out.buffer)) return false;
     const views = [out, ...inputs];
     const [shape, strides] = collapse(
       out.shape,
@@ -305,13 +317,15 @@ export class WasmElementwise {
       const inner = strides.map((st) => st.slice(1));
       for (let i = 0; i < shape[0]!; i++) {
         const shift = strides.map((st) => i * st[0]!);
-        if (!this.runRows(expr, name, out, inputs, shape.slice(1), inner, shift)) return false;
+        if (!this.runRows(expr, name, output, out, inputs, shape.slice(1), inner, shift))
+          return false;
       }
       return true;
     }
     return this.runRows(
       expr,
       name,
+      output,
       out,
       inputs,
       shape,
@@ -327,6 +341,7 @@ export class WasmElementwise {
   private runRows(
     expr: FusedExpr,
     name: string,
+    output: 'f' | 'b',
     out: View,
     inputs: readonly View[],
     shape: readonly number[],
@@ -338,9 +353,9 @@ export class WasmElementwise {
     const length = shape[shape.length - 1]!;
     const rows = shape.length === 2 ? shape[0]! : 1;
     if (rows > 1 && strides[0]![0] !== length) return false; // the output must be dense
-    const args = [out.buffer.byteOffset + 4 * (out.offset + shift[0]!)];
+    const args = [out.buffer.byteOffset + STEP[output] * (out.offset + shift[0]!)];
     const rowStrides: number[] = [];
-    let key = name;
+    let key = name + output;
     for (let k = 0; k < inputs.length; k++) {
       const v = inputs[k]!;
       const at = v.offset + shift[k + 1]!;
@@ -370,9 +385,9 @@ export class WasmElementwise {
       rowStrides.push(shape.length === 2 ? v.buffer.BYTES_PER_ELEMENT * s[0]! : 0);
       key += layout;
     }
-    const walks = Array.from(key.slice(name.length)) as Layout[];
-    const kernel = this.compiled.get(key) ?? this.compile(expr, key, walks);
-    this.launch(kernel, walks, args, rowStrides, rows, length);
+    const walks = Array.from(key.slice(name.length + 1)) as Layout[];
+    const kernel = this.compiled.get(key) ?? this.compile(expr, key, walks, output);
+    this.launch(kernel, walks, output, args, rowStrides, rows, length);
     return true;
   }
 }

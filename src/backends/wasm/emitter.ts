@@ -382,6 +382,29 @@ export class FunctionBuilder {
     this.code.push(lane);
     return this;
   }
+  /**
+   * f32x4 lanes holding 0 or 1 → those four values as bytes, in the low i32 of the stack (to
+   * store with i32Store): truncated to i32 lanes, narrowed to 16 and then 8 bits.
+   */
+  f32x4AsBytes(scratch: Local): this {
+    this.simd(0xf8); // i32x4.trunc_sat_f32x4_s
+    this.tee(scratch).get(scratch).simd(0x86); // i16x8.narrow_i32x4_u
+    this.tee(scratch).get(scratch).simd(0x66); // i8x16.narrow_i16x8_u
+    this.simd(0x1b); // i32x4.extract_lane 0
+    this.code.push(0);
+    return this;
+  }
+  /** Stores the i32 on top of the stack at [address] + offset (address pushed first). */
+  i32Store(offset = 0): this {
+    this.op(0x36);
+    return this.memarg(2, offset);
+  }
+  /** Stores the f32 on top of the stack (0 or 1) as one byte at [address] (address pushed first). */
+  f32StoreAsByte(): this {
+    this.op(0xa8); // i32.trunc_f32_s
+    this.op(0x3a); // i32.store8
+    return this.memarg(0, 0);
+  }
   /** [i32x4, i32 count] → each lane shifted left. */
   i32x4Shl(): this {
     return this.simd(0xab);
