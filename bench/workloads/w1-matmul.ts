@@ -11,6 +11,8 @@
  * compare its phases as much as the threads.
  */
 import * as nb from '../../src/index.js';
+import { Arena } from '../../src/backends/wasm/arena.js';
+import { WasmGemm } from '../../src/backends/wasm/gemm.js';
 import { measure, median, report, warmUp } from '../harness.js';
 import { limitSampler } from '../limit.js';
 
@@ -66,6 +68,41 @@ function speedUp(product: () => void): number {
   nb.setNumThreads(threads);
   return median(ratios);
 }
+
+/**
+ * Where relaxed SIMD validates (the `fma` entries): N=1024 on one thread by the fused
+ * multiply-add kernel and by the multiply + add one, alternating in this process on an arena of
+ * their own; the median ratio of their speeds (FMA ÷ mul + add), or null without relaxed SIMD.
+ */
+function fmaOverMultiplyAdd(): number | null {
+  const arena = Arena.create(32 * 2 ** 20);
+  const [fused, plain] = [true, false].map((multiplyAdd) => new WasmGemm(arena, 1, multiplyAdd));
+  if (!arena || !fused!.fused) return null;
+  const n = 1024;
+  const view = () => {
+    const buffer = new Float32Array(arena.buffer, arena.alloc(4 * n * n)!, n * n);
+    buffer.forEach((_, i) => (buffer[i] = Math.sin(i)));
+    return { buffer, dtype: 'float32' as const, shape: [n, n], strides: [n, 1], offset: 0 };
+  };
+  const [x, y, out] = [view(), view(), view()];
+  const timed = (gemm: WasmGemm): number => {
+    const start = performance.now();
+    gemm.matmul(out, [x, y]);
+    return performance.now() - start;
+  };
+  warmUp((i) => timed(i % 2 === 0 ? fused! : plain!), 2);
+  const ratios = Array.from({ length: PAIRS }, (_, i) => {
+    if (i % 2 === 0) {
+      const slow = timed(plain!);
+      return slow / timed(fused!);
+    }
+    const fast = timed(fused!);
+    return timed(plain!) / fast;
+  });
+  return median(ratios);
+}
+const fmaRatio = fmaOverMultiplyAdd();
+if (fmaRatio !== null) figures['N=1024 FMA ÷ mul + add (paired)'] = fmaRatio;
 
 const [a, b] = [nb.randn([1024, 1024]), nb.randn([1024, 1024])];
 const tn = measure(() => nb.noGrad(() => a.T.matmul(b)).dispose(), 5, 1);

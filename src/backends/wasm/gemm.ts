@@ -397,15 +397,20 @@ export class WasmGemm {
   /** Whether the kernel multiplies and adds with relaxed SIMD's fused multiply-add. */
   readonly fused: boolean;
 
-  /** `threads`: how many threads share a big product (worker threads need the shared arena). */
+  /**
+   * `threads`: how many threads share a big product (worker threads need the shared arena).
+   * `multiplyAdd` false keeps the separate multiply and add where relaxed SIMD is there (the
+   * bench times the two kernels against each other in one process).
+   */
   constructor(
     private readonly arena: Arena | null,
     private readonly threads = 1,
+    multiplyAdd = true,
   ) {
     this.memory = arena?.memory ?? new WebAssembly.Memory({ initial: 1 });
     // Relaxed SIMD where the runtime validates it (browsers; Node 20 behind a V8 flag).
     const fusedBytes = gemmModuleBytes(arena !== null, true);
-    this.fused = WebAssembly.validate(fusedBytes);
+    this.fused = multiplyAdd && WebAssembly.validate(fusedBytes);
     this.module = new WebAssembly.Module(this.fused ? fusedBytes : gemmModuleBytes(arena !== null));
     const instance = new WebAssembly.Instance(this.module, { env: { memory: this.memory } });
     this.gemm = instance.exports['gemm'] as GemmFunction;
