@@ -130,6 +130,11 @@ if (limit) {
       `${name.padEnd(10)} ${gflops.toFixed(2).padStart(7)} GFLOPS   ${(gflops / limit.gflops).toFixed(2)}×${inProcess}`,
     );
   }
+  const fma = results.get('W1-fma-1t')?.['N=1024 FMA ÷ mul + add (paired)'];
+  if (typeof fma === 'number')
+    console.log(
+      `W1 N=1024, 1 thread, FMA ÷ multiply + add, alternating in its process: ${fma.toFixed(2)}×`,
+    );
   const speedUp = results.get('W1')?.['N=1024 threads ÷ 1 thread (paired)'];
   if (typeof speedUp === 'number')
     console.log(
