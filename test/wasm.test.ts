@@ -328,23 +328,24 @@ describe('SIMD matmul gives the same floats as the plain-TS float32 kernel', () 
   test("a batch's convolution windows (im2col, col2im) in one call give the plain loops' floats", () => {
     nb.manualSeed(20);
     const base = { padding: [0, 0, 0, 0], dilation: [1, 1], stride: [1, 1], padValue: 0 };
-    for (const [shape, attrs] of [
-      [[6, 5, 13, 13], { ...base, kernel: [3, 3] }], // W7's second convolution, smaller
-      [[8, 4, 17, 15], { ...base, kernel: [3, 2], dilation: [2, 3], stride: [2, 1] }],
-      [[8, 4, 17, 15], { ...base, kernel: [3, 3], padding: [1, 1, 1, 1] }], // padded: per tap
+    for (const [shape, attrs, narrowed] of [
+      [[6, 5, 13, 13], { ...base, kernel: [3, 3] }, false], // W7's second convolution, smaller
+      [[8, 4, 17, 15], { ...base, kernel: [3, 2], dilation: [2, 3], stride: [2, 1] }, false],
+      [
+        [8, 4, 17, 15],
+        { ...base, kernel: [3, 3], padding: [1, 2, 0, 1], padValue: -Infinity },
+        false,
+      ],
+      // Half of each sample's channels: samples not a plane stride apart (the loops per tap).
+      [[8, 4, 17, 15], { ...base, kernel: [3, 3], padding: [1, 1, 1, 1] }, true],
     ] as const) {
       const [n, c, h, w] = shape;
       const [kh, kw] = attrs.kernel;
-      const oh =
-        Math.floor(
-          (h + 2 * attrs.padding[0] - attrs.dilation[0] * (kh - 1) - 1) / attrs.stride[0],
-        ) + 1;
-      const ow =
-        Math.floor(
-          (w + 2 * attrs.padding[2] - attrs.dilation[1] * (kw - 1) - 1) / attrs.stride[1],
-        ) + 1;
-      // The padded case reads half of each sample's channels: then samples are not planes apart.
-      const all = nb.randn([n, attrs.padding[0] ? 2 * c : c, h, w]);
+      const [top, bottom, left, right] = attrs.padding;
+      const extent = (size: number, k: number, d: number) => size - d * (k - 1) - 1;
+      const oh = Math.floor(extent(h + top + bottom, kh, attrs.dilation[0]) / attrs.stride[0]) + 1;
+      const ow = Math.floor(extent(w + left + right, kw, attrs.dilation[1]) / attrs.stride[1]) + 1;
+      const all = nb.randn([n, narrowed ? 2 * c : c, h, w]);
       const x = all.narrow(1, 0, c);
       const [fast, plain] = [0, 1].map(() => nb.zeros([n, c, kh, kw, oh, ow]));
       for (const t of [all, fast!]) assert.ok(t.dataSync().buffer instanceof SharedArrayBuffer);

@@ -16,22 +16,36 @@ function insideRange(count: number, stride: number, shift: number, size: number)
   return [first, Math.max(first, Math.min(count, Math.ceil((size - shift) / stride)))];
 }
 
-/** Whether every tap of every window lies inside the [h, w] plane (no padding is read). */
-function windowsInside(
+/**
+ * Per tap (i, j) of windows with stride 1 along the row, what of its block of [oh, ow] outputs
+ * lies inside the [h, w] plane (rows `rowStride` apart), as WasmRows.windows takes it: the byte
+ * offset in the plane of its first element inside, that element's byte offset in the block, the
+ * bytes and the number of rows inside, and 1 where the whole block is inside.
+ */
+function tapTable(
+  a: PrimitiveAttrs['Im2Col'],
   [kh, kw, oh, ow]: readonly number[],
   [h, w]: readonly number[],
-  a: PrimitiveAttrs['Im2Col'],
-): boolean {
+  rowStride: number,
+): number[][] {
   const [top, , left] = a.padding;
-  const inside = (count: number, stride: number, shift: number, size: number): boolean => {
-    const [first, end] = insideRange(count, stride, shift, size);
-    return first === 0 && end === count;
-  };
+  const [dh, dw] = a.dilation;
+  const entries: number[][] = [];
   for (let i = 0; i < kh!; i++)
-    if (!inside(oh!, a.stride[0], i * a.dilation[0] - top, h!)) return false;
-  for (let j = 0; j < kw!; j++)
-    if (!inside(ow!, a.stride[1], j * a.dilation[1] - left, w!)) return false;
-  return true;
+    for (let j = 0; j < kw!; j++) {
+      const shift = j * dw - left;
+      const [first, end] = insideRange(ow!, 1, shift, w!);
+      const [rFirst, rEnd] = insideRange(oh!, a.stride[0], i * dh - top, h!);
+      if (end <= first || rEnd <= rFirst) {
+        entries.push([0, 0, 0, 0, 0]);
+        continue;
+      }
+      const row = rFirst * a.stride[0] - top + i * dh;
+      const whole = rFirst === 0 && rEnd === oh && first === 0 && end === ow ? 1 : 0;
+      const inPlane = 4 * (row * rowStride + first + shift);
+      entries.push([inPlane, 4 * (rFirst * ow! + first), 4 * (end - first), rEnd - rFirst, whole]);
+    }
+  return entries;
 }
 
 export function im2colKernel(rows: WasmRows | null): Kernel<TypedArray, PrimitiveAttrs['Im2Col']> {
@@ -45,25 +59,13 @@ export function im2colKernel(rows: WasmRows | null): Kernel<TypedArray, Primitiv
     const src = x!.buffer;
     const dst = out.buffer;
     const fast = rowsFor(rows, x!, out, strideW === 1 && sw === 1);
-    if (fast && (n === 1 || sn === c * sc) && windowsInside([kh, kw, oh, ow], [h, w], a)) {
-      // The whole batch in one call: every window's rows are inside its plane.
-      const address = (v: typeof out): number => v.buffer.byteOffset + 4 * v.offset;
-      const [iStep, jStep, winRow] = [4 * dh * sh, 4 * dw, 4 * strideH * sh];
-      fast.im2col(
-        address(x!),
-        4 * sc,
-        n * c,
-        kh,
-        kw,
-        iStep,
-        jStep,
-        winRow,
-        address(out),
-        4 * ow,
-        oh,
-      );
-      return;
-    }
+    // The whole batch in one call where its planes are a fixed stride apart.
+    const address = (v: typeof out): number => v.buffer.byteOffset + 4 * v.offset;
+    const table = (): number[][] => tapTable(a, [kh, kw, oh, ow], [h, w], sh);
+    const planes = [address(x!), 4 * sc, n * c];
+    const blocks = [4 * strideH * sh, address(out), 4 * ow, oh];
+    const uniform = n === 1 || sn === c * sc;
+    if (fast && uniform && fast.windows('im2col', planes, table(), blocks, a.padValue)) return;
     let o = out.offset;
     for (let b = 0; b < n; b++)
       for (let ch = 0; ch < c; ch++) {
@@ -116,13 +118,11 @@ export function col2imKernel(rows: WasmRows | null): Kernel<TypedArray, Primitiv
     const dst = out.buffer;
     const fast = rowsFor(rows, cols!, out, strideW === 1 && s[5] === 1);
     zeroElements(rows, dst, out.offset, out.offset + n * c * h * w);
-    if (fast && isDense(cols!) && windowsInside([kh, kw, oh, ow], [h, w], a)) {
-      // The whole batch in one call: every window's rows are inside its plane.
-      const [iStep, jStep, winRow] = [4 * dh * w, 4 * dw, 4 * strideH * w];
-      const [plane, columns] = [dst.byteOffset + 4 * out.offset, src.byteOffset + 4 * cols!.offset];
-      fast.col2im(plane, 4 * h * w, n * c, kh, kw, iStep, jStep, winRow, columns, 4 * ow, oh);
-      return;
-    }
+    // The whole batch in one call.
+    const planes = [dst.byteOffset + 4 * out.offset, 4 * h * w, n * c];
+    const blocks = [4 * strideH * w, src.byteOffset + 4 * cols!.offset, 4 * ow, oh];
+    const table = (): number[][] => tapTable(a, [kh, kw, oh, ow], [h, w], w);
+    if (fast && isDense(cols!) && fast.windows('col2im', planes, table(), blocks)) return;
     for (let b = 0; b < n; b++)
       for (let ch = 0; ch < c; ch++) {
         const plane = out.offset + (b * c + ch) * h * w;

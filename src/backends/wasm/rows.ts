@@ -53,36 +53,55 @@ function addRowsFunction(): FunctionBuilder {
 }
 
 /**
- * A convolution's windows between planes and their columns, for windows that lie inside the plane
- * (no padding reached): windows(win, winPlane, planes, kh, kw, iStep, jStep, winRow, cols,
- * rowBytes, rows), byte addresses and strides. For each plane (winPlane apart), each tap (i, j) is
- * `rows` rows of rowBytes, winRow apart in the plane from win + i·iStep + j·jStep, and dense in the
- * columns, which follow tap after tap. `toColumns` copies the plane's rows into the columns
- * (im2col); otherwise the columns are added into the plane (col2im), in the same order as one call
- * of addRows per tap. One call for a whole batch: a call per tap from JS cost W7 ~2.5 ms a step.
+ * A convolution's windows between planes and their columns: windows(win, winPlane, planes, table,
+ * taps, winRow, cols, rowBytes, rows, pad), byte addresses and strides. The columns hold, plane
+ * after plane, one block of `rows` rows of rowBytes per tap; the table holds per tap five i32s:
+ * the byte offset in the plane of the first element inside it, where that element goes in the
+ * tap's block, the bytes and the number of the rows inside, and 1 where the whole block is inside.
+ * `toColumns` copies those rows of each plane (winRow apart) into the blocks, filling the rest of
+ * a block with the float32 whose bits are `pad` (im2col); otherwise the blocks' rows are added
+ * into the planes (col2im), in the order of a call of addRows per tap. One call for a batch: a
+ * call per tap from JS cost W7 ~2.5 ms a step.
  */
 function windowsFunction(toColumns: boolean): FunctionBuilder {
   const name = toColumns ? 'im2colRows' : 'col2imRows';
-  const f = new FunctionBuilder(name, Array<ValType>(11).fill(ValType.i32));
-  const [win, winPlane, planes, kh, kw, iStep, jStep, winRow, cols, rowBytes, rows] =
-    f.paramTuple(11);
-  const [i, j, atI, atJ, tapBytes] = f.localTuple(ValType.i32, 5);
+  const f = new FunctionBuilder(name, Array<ValType>(10).fill(ValType.i32));
+  const [win, winPlane, planes, table, taps, winRow, cols, rowBytes, rows, pad] = f.paramTuple(10);
+  const [tap, entry, tapBytes, n, at] = f.localTuple(ValType.i32, 5);
+  const padding = f.local(ValType.v128);
+  const field = (k: number): void => void f.get(entry).i32Load(4 * k);
   f.get(rowBytes).get(rows).mul().set(tapBytes);
+  f.get(pad).i32x4Splat().set(padding);
   f.countDown(planes, () => {
-    f.get(win).set(atI);
-    f.get(kh).set(i);
-    f.countDown(i, () => {
-      f.get(atI).set(atJ);
-      f.get(kw).set(j);
-      f.countDown(j, () => {
-        if (toColumns) f.get(atJ).get(winRow).get(cols).get(rowBytes);
-        else f.get(cols).get(rowBytes).get(atJ).get(winRow);
-        f.get(rowBytes)
-          .get(rows)
-          .call(toColumns ? COPY_ROWS_INDEX : ADD_ROWS_INDEX);
-        f.incrementBy(cols, tapBytes).incrementBy(atJ, jStep);
-      });
-      f.incrementBy(atI, iStep);
+    f.get(table).set(entry);
+    f.get(taps).set(tap);
+    f.countDown(tap, () => {
+      if (toColumns) {
+        // A block not wholly inside: padding first, 16 bytes at a time, then the last floats.
+        field(4);
+        f.eqz().ifThen(() => {
+          f.get(cols).set(at);
+          f.get(tapBytes).i32(4).shrU().set(n);
+          f.countDown(n, () => void f.get(at).get(padding).v128Store().increment(at, 16));
+          f.get(tapBytes).i32(2).shrU().i32(3).and().set(n);
+          f.countDown(n, () => void f.get(at).get(pad).i32Store().increment(at, 4));
+        });
+        f.get(win);
+        field(0);
+        f.add().get(winRow).get(cols);
+        field(1);
+        f.add().get(rowBytes);
+      } else {
+        f.get(cols);
+        field(1);
+        f.add().get(rowBytes).get(win);
+        field(0);
+        f.add().get(winRow);
+      }
+      field(2);
+      field(3);
+      f.call(toColumns ? COPY_ROWS_INDEX : ADD_ROWS_INDEX);
+      f.incrementBy(cols, tapBytes).increment(entry, 20);
     });
     f.incrementBy(win, winPlane);
   });
@@ -96,14 +115,13 @@ export type WindowsFunction = (
   win: number,
   winPlane: number,
   planes: number,
-  kh: number,
-  kw: number,
-  iStep: number,
-  jStep: number,
+  table: number,
+  taps: number,
   winRow: number,
   cols: number,
   rowBytes: number,
   rows: number,
+  pad: number,
 ) => void;
 
 /** zero(dst, bytes): memory.fill with zero bytes. */
@@ -119,8 +137,7 @@ export class WasmRows {
   readonly copy: RowsFunction;
   readonly add: RowsFunction;
   readonly zero: (dst: number, bytes: number) => void;
-  readonly im2col: WindowsFunction;
-  readonly col2im: WindowsFunction;
+  private readonly windowFunctions: Record<'im2col' | 'col2im', WindowsFunction>;
   constructor(readonly arena: Arena) {
     const functions = [copyRowsFunction(), addRowsFunction(), zeroFunction()];
     const windows = [windowsFunction(true), windowsFunction(false)];
@@ -129,8 +146,33 @@ export class WasmRows {
     this.copy = exports['copyRows'] as RowsFunction;
     this.add = exports['addRows'] as RowsFunction;
     this.zero = exports['zero'] as (dst: number, bytes: number) => void;
-    this.im2col = exports['im2colRows'] as WindowsFunction;
-    this.col2im = exports['col2imRows'] as WindowsFunction;
+    this.windowFunctions = {
+      im2col: exports['im2colRows'] as WindowsFunction,
+      col2im: exports['col2imRows'] as WindowsFunction,
+    };
+  }
+
+  /**
+   * Runs windowsFunction's im2col or col2im over `planes` planes, with the taps' table entries
+   * (five numbers each) written to the arena for the call; false, having done nothing, where the
+   * arena has no room for them. `pad`: im2col's fill value.
+   */
+  windows(
+    kind: 'im2col' | 'col2im',
+    [win, winPlane, planes]: readonly number[],
+    entries: readonly (readonly number[])[],
+    [winRow, cols, rowBytes, rows]: readonly number[],
+    pad = 0,
+  ): boolean {
+    const bytes = 20 * entries.length;
+    const table = this.arena.alloc(bytes, true);
+    if (table === null) return false;
+    new Int32Array(this.arena.buffer, table, 5 * entries.length).set(entries.flat());
+    const bits = new Int32Array(Float32Array.of(pad).buffer)[0]!;
+    const run = this.windowFunctions[kind];
+    run(win!, winPlane!, planes!, table, entries.length, winRow!, cols!, rowBytes!, rows!, bits);
+    this.arena.release(table, bytes);
+    return true;
   }
 }
 
