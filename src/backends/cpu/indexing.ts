@@ -2,7 +2,7 @@
 import type { TypedArray } from '../../core/dtype.js';
 import { opError } from '../../core/errors.js';
 import type { ArrayView, Kernel, PrimitiveAttrs } from '../primitives.js';
-import { rowsFor, zeroElements, type WasmRows } from '../wasm/rows.js';
+import { byteAddress, rowsFor, zeroElements, type WasmRows } from '../wasm/rows.js';
 import type { WasmPicks } from '../wasm/picks.js';
 import { elementwise, isDense, restride } from './elementwise.js';
 import { blockOffsets } from './reduce.js';
@@ -112,9 +112,9 @@ function picked(
   if (!picks || indexed.dtype !== 'float32' || other.dtype !== 'float32') return false;
   if (index.dtype !== 'int32' || ![indexed, index, other].every((v) => picks.arena.owns(v.buffer)))
     return false;
-  const address = (v: View): number => v.buffer.byteOffset + 4 * v.offset;
+  const [at, indices, others] = [indexed, index, other].map(byteAddress);
   try {
-    picks[kernel](address(indexed), address(index), address(other), before, along, after, size);
+    picks[kernel](at!, indices!, others!, before, along, after, size);
     return true;
   } catch (error) {
     if (error instanceof WebAssembly.RuntimeError) return false;

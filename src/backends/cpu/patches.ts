@@ -7,7 +7,7 @@
  */
 import type { TypedArray } from '../../core/dtype.js';
 import type { Kernel, PrimitiveAttrs } from '../primitives.js';
-import { rowsFor, zeroElements, type WasmRows } from '../wasm/rows.js';
+import { byteAddress, rowsFor, zeroElements, type WasmRows } from '../wasm/rows.js';
 import { isDense } from './elementwise.js';
 
 /** Output positions [first, end) along one dimension whose input index is inside [0, size). */
@@ -60,10 +60,9 @@ export function im2colKernel(rows: WasmRows | null): Kernel<TypedArray, Primitiv
     const dst = out.buffer;
     const fast = rowsFor(rows, x!, out, strideW === 1 && sw === 1);
     // The whole batch in one call where its planes are a fixed stride apart.
-    const address = (v: typeof out): number => v.buffer.byteOffset + 4 * v.offset;
     const table = (): number[][] => tapTable(a, [kh, kw, oh, ow], [h, w], sh);
-    const planes = [address(x!), 4 * sc, n * c];
-    const blocks = [4 * strideH * sh, address(out), 4 * ow, oh];
+    const planes = [byteAddress(x!), 4 * sc, n * c];
+    const blocks = [4 * strideH * sh, byteAddress(out), 4 * ow, oh];
     const uniform = n === 1 || sn === c * sc;
     if (fast && uniform && fast.windows('im2col', planes, table(), blocks, a.padValue)) return;
     let o = out.offset;
@@ -119,8 +118,8 @@ export function col2imKernel(rows: WasmRows | null): Kernel<TypedArray, Primitiv
     const fast = rowsFor(rows, cols!, out, strideW === 1 && s[5] === 1);
     zeroElements(rows, dst, out.offset, out.offset + n * c * h * w);
     // The whole batch in one call.
-    const planes = [dst.byteOffset + 4 * out.offset, 4 * h * w, n * c];
-    const blocks = [4 * strideH * w, src.byteOffset + 4 * cols!.offset, 4 * ow, oh];
+    const planes = [byteAddress(out), 4 * h * w, n * c];
+    const blocks = [4 * strideH * w, byteAddress(cols!), 4 * ow, oh];
     const table = (): number[][] => tapTable(a, [kh, kw, oh, ow], [h, w], w);
     if (fast && isDense(cols!) && fast.windows('col2im', planes, table(), blocks)) return;
     for (let b = 0; b < n; b++)

@@ -193,6 +193,11 @@ export function zeroElements(
   }
 }
 
+/** The byte address of a view's first element in the memory its buffer lies in. */
+export function byteAddress(v: ArrayView<TypedArray>): number {
+  return v.buffer.byteOffset + v.buffer.BYTES_PER_ELEMENT * v.offset;
+}
+
 /** The row kernels, where both arrays are float32 in their arena and rows are dense. */
 export function rowsFor(
   rows: WasmRows | null,
