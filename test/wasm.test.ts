@@ -407,15 +407,20 @@ describe('SIMD matmul gives the same floats as the plain-TS float32 kernel', () 
     const view = (shape: number[], fill: (i: number) => number) => arenaView(arena, shape, fill);
     const [n, c, hw] = [5, 3, 99]; // 1,485 elements: past the smallest SIMD output
     const x = view([n, c, hw], Math.sin);
+    // The bias is copied in once for all samples (the same elements); an input on the JS heap that
+    // differs between samples is copied in again for each.
     const bias = view([1, c, 1], (i) => i + 0.5);
-    const out = view([n, c, hw], () => NaN);
+    const heapX = { ...x, buffer: Float32Array.from(x.buffer) };
     const add = simd.kernel({ op: 'Add', args: [{ input: 0 }, { input: 1 }] }, () =>
       assert.fail('the SIMD kernel declined'),
     );
-    add(out, [x, bias]);
-    out.buffer.forEach((v, i) =>
-      assert.equal(v, Math.fround(x.buffer[i]! + bias.buffer[Math.floor(i / hw) % c]!), `${i}`),
-    );
+    for (const input of [x, heapX]) {
+      const out = view([n, c, hw], () => NaN);
+      add(out, [input, bias]);
+      out.buffer.forEach((v, i) =>
+        assert.equal(v, Math.fround(x.buffer[i]! + bias.buffer[Math.floor(i / hw) % c]!), `${i}`),
+      );
+    }
   });
 
   test('exp, log, sigmoid and tanh in SIMD: within 2 ulp of the plain-TS kernels on every 257th float', () => {
