@@ -148,48 +148,76 @@ describe('optimizer behaviour', () => {
   });
 });
 
-describe('large parameters take the compiled (fused) update', () => {
+describe('the compiled (fused) update gives the op-by-op floats', () => {
+  type Rule = (
+    param: nb.Tensor,
+    grad: nb.Tensor,
+    state: nb.optim.RuleState,
+    lr: number,
+    step: number,
+  ) => { param: nb.Tensor; state: nb.optim.RuleState };
   /**
-   * The same numbers as one 6,400-element parameter (compiled update) and as 80 parameters of 80
-   * (op by op), through 4 steps with a learning-rate change in between: the results must be the
-   * same floats (both round every op to float32, as PyTorch does).
+   * An optimizer's steps on one 6,400-element parameter (its compiled update) against its rule
+   * applied op by op, through 4 steps with a learning-rate change in between: the same floats
+   * (both round every op to float32, as PyTorch does). `size` is the parameter's shape.
    */
-  const compare = (make: (params: nb.Tensor[], lr: number) => nb.optim.Optimizer): void => {
+  const compare = (
+    make: (params: nb.Tensor[], lr: number) => nb.optim.Optimizer,
+    rule: Rule,
+    shape: number[] = [80, 80],
+  ): void => {
     nb.manualSeed(31);
-    const init = nb.randn([80, 80]);
-    const grads = [1, 2, 3, 4].map(() => nb.randn([80, 80]));
-    const big = init.clone().requiresGrad_();
-    const rows = Array.from({ length: 80 }, (_, i) =>
-      init
-        .slice(0, i, i + 1)
-        .reshape([80])
-        .clone()
-        .requiresGrad_(),
-    );
-    const [fused, byOp] = [make([big], 0.01), make(rows, 0.01)];
+    const init = nb.randn(shape);
+    const grads = [1, 2, 3, 4].map(() => nb.randn(shape));
+    const param = init.clone().requiresGrad_();
+    const opt = make([param], 0.01);
+    let [reference, state]: [nb.Tensor, nb.optim.RuleState] = [init.clone(), {}];
     grads.forEach((g, step) => {
-      if (step === 2) fused.lr = byOp.lr = 0.005; // a scheduler's change must reach the update
-      big.grad = g.clone();
-      rows.forEach(
-        (r, i) =>
-          (r.grad = g
-            .slice(0, i, i + 1)
-            .reshape([80])
-            .clone()),
-      );
-      fused.step();
-      byOp.step();
+      if (step === 2) opt.lr = 0.005; // a scheduler's change must reach the update
+      param.grad = g.clone();
+      opt.step();
+      nb.noGrad(() => {
+        ({ param: reference, state } = rule(reference, g, state, opt.lr, step + 1));
+      });
     });
-    const [a, b] = [big.dataSync(), nb.stack(rows).dataSync()];
+    const [a, b] = [param.dataSync(), reference.dataSync()];
     a.forEach((v, i) => assert.ok(Object.is(v, b[i]), `${i}: ${v} vs ${b[i]}`));
   };
-  test('Adam, AdamW and SGD with momentum and dampening', () => {
-    compare((params, lr) => new nb.optim.Adam(params, { lr }));
-    compare((params, lr) => new nb.optim.AdamW(params, { lr, weightDecay: 0.1 }));
-    compare((params, lr) => new nb.optim.SGD(params, { lr, momentum: 0.9, dampening: 0.1 }));
+  const adam =
+    (weightDecay: number, decoupled: boolean): Rule =>
+    (param, grad, state, lr, step) => {
+      const h = { lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay, decoupled };
+      return nb.optim.adamRule(param, grad, state, h, step);
+    };
+  const sgd =
+    (momentum: number, dampening: number, nesterov: boolean, weightDecay: number): Rule =>
+    (param, grad, state, lr, step) =>
+      nb.optim.sgdRule(
+        param,
+        grad,
+        state,
+        { lr, momentum, dampening, nesterov, weightDecay },
+        step,
+      );
+  test("Adam and AdamW (compiled at every size, XOR's 8 elements too)", () => {
+    for (const shape of [[80, 80], [8]]) {
+      compare((params, lr) => new nb.optim.Adam(params, { lr }), adam(0, false), shape);
+      compare(
+        (params, lr) => new nb.optim.AdamW(params, { lr, weightDecay: 0.1 }),
+        adam(0.1, true),
+        shape,
+      );
+    }
+  });
+  test('SGD with momentum and dampening, and with Nesterov momentum', () => {
+    compare(
+      (params, lr) => new nb.optim.SGD(params, { lr, momentum: 0.9, dampening: 0.1 }),
+      sgd(0.9, 0.1, false, 0),
+    );
     compare(
       (params, lr) =>
         new nb.optim.SGD(params, { lr, momentum: 0.9, nesterov: true, weightDecay: 1e-3 }),
+      sgd(0.9, 0, true, 1e-3),
     );
   });
 });
