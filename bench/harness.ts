@@ -29,6 +29,29 @@ export function warmUp(fn: (call: number) => void, warmup: number): void {
 export const median = (values: readonly number[]): number =>
   [...values].sort((a, b) => a - b)[values.length >> 1]!;
 
+/**
+ * How many times longer `base` takes than `other`: the median ratio of their times over `pairs`
+ * pairs run back to back after a warm-up of both, which one goes first alternating so that neither
+ * always follows the other. On this VM's phases of seconds, the two see the same phase.
+ */
+export function alternatingRatio(base: () => void, other: () => void, pairs: number): number {
+  const timed = (fn: () => void): number => {
+    const start = performance.now();
+    fn();
+    return performance.now() - start;
+  };
+  warmUp((i) => timed(i % 2 === 0 ? base : other), 2);
+  const ratios = Array.from({ length: pairs }, (_, i) => {
+    if (i % 2 === 0) {
+      const first = timed(base);
+      return first / timed(other);
+    }
+    const second = timed(other);
+    return timed(base) / second;
+  });
+  return median(ratios);
+}
+
 /** Runs `fn` for the warm-up, then `reps` times; times in milliseconds. */
 export function measure(fn: () => void, reps = 7, warmup = 2): Measurement {
   warmUp(fn, warmup);

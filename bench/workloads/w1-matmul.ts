@@ -12,8 +12,8 @@
  */
 import * as nb from '../../src/index.js';
 import { Arena } from '../../src/backends/wasm/arena.js';
-import { WasmGemm } from '../../src/backends/wasm/gemm.js';
-import { measure, median, report, warmUp } from '../harness.js';
+import { gemmModuleBytes, WasmGemm } from '../../src/backends/wasm/gemm.js';
+import { alternatingRatio, measure, median, report, warmUp } from '../harness.js';
 import { limitSampler } from '../limit.js';
 
 const PAIRS = 40;
@@ -49,24 +49,13 @@ for (const n of [64, 256, 1024]) {
 /** The median ratio of `product`'s time on one thread to its time on all, in alternating pairs. */
 function speedUp(product: () => void): number {
   const threads = nb.getNumThreads();
-  const timed = (n: number): number => {
+  const on = (n: number) => (): void => {
     nb.setNumThreads(n);
-    const start = performance.now();
     product();
-    return performance.now() - start;
   };
-  warmUp((i) => timed(i % 2 === 0 ? 1 : threads), 2);
-  const ratios = Array.from({ length: PAIRS }, (_, i) => {
-    // Which goes first alternates, so that neither always follows the other.
-    if (i % 2 === 0) {
-      const one = timed(1);
-      return one / timed(threads);
-    }
-    const all = timed(threads);
-    return timed(1) / all;
-  });
+  const ratio = alternatingRatio(on(1), on(threads), PAIRS);
   nb.setNumThreads(threads);
-  return median(ratios);
+  return ratio;
 }
 
 /**
@@ -75,9 +64,10 @@ function speedUp(product: () => void): number {
  * their own; the median ratio of their speeds (FMA ÷ mul + add), or null without relaxed SIMD.
  */
 function fmaOverMultiplyAdd(): number | null {
+  if (!WebAssembly.validate(gemmModuleBytes(true, true))) return null;
   const arena = Arena.create(32 * 2 ** 20);
+  if (!arena) return null;
   const [fused, plain] = [true, false].map((multiplyAdd) => new WasmGemm(arena, 1, multiplyAdd));
-  if (!arena || !fused!.fused) return null;
   const n = 1024;
   const view = () => {
     const buffer = new Float32Array(arena.buffer, arena.alloc(4 * n * n)!, n * n);
@@ -85,21 +75,8 @@ function fmaOverMultiplyAdd(): number | null {
     return { buffer, dtype: 'float32' as const, shape: [n, n], strides: [n, 1], offset: 0 };
   };
   const [x, y, out] = [view(), view(), view()];
-  const timed = (gemm: WasmGemm): number => {
-    const start = performance.now();
-    gemm.matmul(out, [x, y]);
-    return performance.now() - start;
-  };
-  warmUp((i) => timed(i % 2 === 0 ? fused! : plain!), 2);
-  const ratios = Array.from({ length: PAIRS }, (_, i) => {
-    if (i % 2 === 0) {
-      const slow = timed(plain!);
-      return slow / timed(fused!);
-    }
-    const fast = timed(fused!);
-    return timed(plain!) / fast;
-  });
-  return median(ratios);
+  const by = (gemm: WasmGemm) => (): void => void gemm.matmul(out, [x, y]);
+  return alternatingRatio(by(plain!), by(fused!), PAIRS);
 }
 const fmaRatio = fmaOverMultiplyAdd();
 if (fmaRatio !== null) figures['N=1024 FMA ÷ mul + add (paired)'] = fmaRatio;
