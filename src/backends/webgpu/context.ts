@@ -44,6 +44,8 @@ export class GpuContext {
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private pending = 0;
+  /** Buffers freed while recorded work may still use them: destroyed right after it is submitted. */
+  private doomed: GPUBuffer[] = [];
   private failure: NablaError | null = null;
   /** Whether `failure` is an error seen only as a consequence (a compile error replaces it). */
   private failureIsConsequence = false;
@@ -124,6 +126,9 @@ export class GpuContext {
     this.encoder = null;
     this.pending = 0;
     this.device.queue.submit([commands]);
+    // The device keeps a destroyed buffer until the work submitted before it is done.
+    for (const buffer of this.doomed) buffer.destroy();
+    this.doomed = [];
   }
 
   /** `bytes` bytes of `buffer` from `byte`, once every recorded kernel has written them. */
@@ -181,12 +186,15 @@ export class GpuContext {
     return id;
   }
 
-  /** Destroys a buffer once recorded work is submitted, and forgets the bind groups that use it. */
+  /**
+   * Destroys a buffer once the work recorded so far is submitted (a submit of its own would cost a
+   * round to the driver per freed buffer), and forgets the bind groups that use it.
+   */
   destroy(buffer: GPUBuffer): void {
-    this.submit();
     for (const key of this.bindGroupsOf.get(buffer) ?? []) this.bindGroups.delete(key);
     this.bindGroupsOf.delete(buffer);
-    buffer.destroy();
+    if (this.encoder) this.doomed.push(buffer);
+    else buffer.destroy();
   }
 
   /** The uniform buffer of `params`, made once per distinct contents. */

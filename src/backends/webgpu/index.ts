@@ -3,10 +3,10 @@
  * asynchronous. In browsers it uses `navigator.gpu`; in Node, the `webgpu` package (Dawn), loaded
  * on first use.
  */
-import { allocArray, type DType, type TypedArray } from '../../core/dtype.js';
+import type { DType, TypedArray } from '../../core/dtype.js';
 import { NablaError } from '../../core/errors.js';
 import type { Backend } from '../backend.js';
-import type { ArrayView, KernelTable } from '../primitives.js';
+import type { KernelTable } from '../primitives.js';
 import { GpuContext } from './context.js';
 import { elementwiseKernel, hasTemplates, TEMPLATES, type ElementwiseRun } from './elementwise.js';
 import {
@@ -21,6 +21,7 @@ import { col2imKernel, im2colKernel, windowArgmaxKernel } from './patches.js';
 import type { GpuBuffer, GpuMemoryStats } from './pool.js';
 import { STORAGE_USAGE } from './pool.js';
 import { reduceKernel } from './reduce.js';
+import { HostScalars } from './scalars.js';
 import { float64Refused, type View } from './wgsl.js';
 
 export type { GpuMemoryStats } from './pool.js';
@@ -105,20 +106,16 @@ export async function createWebGpuBackend(): Promise<WebGpuBackend> {
     const words = data instanceof Uint8Array ? Uint32Array.from(data) : data;
     return pool.adopt(context.upload(words, STORAGE_USAGE), dtype, data.length);
   };
-  /** A 0-d CPU operand (a step count, a learning rate) as a GPU view of its value. */
-  const uploadScalar = (x: ArrayView<unknown>): View => {
-    const dtype = x.dtype === 'float64' ? 'float32' : x.dtype;
-    const host = allocArray(dtype, 1);
-    host[0] = (x.buffer as TypedArray)[x.offset]!;
-    return { buffer: fromHost(host), dtype, shape: [], strides: [], offset: 0 };
-  };
+  const scalars = new HostScalars(context);
+  /** A kernel that also takes 0-d CPU operands (a step count, a learning rate). */
   const readingHostScalars = <K extends AnyKernel>(kernel: K): K =>
     ((out, inputs, attrs) => {
       if (inputs.every((x) => isGpuBuffer(x.buffer))) return kernel(out, inputs, attrs);
-      const views = inputs.map((x) => (isGpuBuffer(x.buffer) ? x : uploadScalar(x)));
-      kernel(out, views, attrs);
-      // Safe at once in stream order (see GpuPool).
-      views.forEach((x, i) => x !== inputs[i] && pool.release(x.buffer));
+      kernel(
+        out,
+        inputs.map((x) => (isGpuBuffer(x.buffer) ? x : scalars.view(x))),
+        attrs,
+      );
     }) as AnyKernel as K;
   const table: KernelTable<GpuBuffer> = {
     Neg: unary('Neg'),
