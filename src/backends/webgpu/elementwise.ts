@@ -20,6 +20,7 @@ import {
   offsetsFrom,
   Params,
   PER_ELEMENT_MAIN,
+  SourceCache,
   store,
   type ComputeType,
   type View,
@@ -84,12 +85,20 @@ export function elementwiseKernel(
   op: string,
   expr: FusedExpr,
 ): ElementwiseRun {
+  const sources = new SourceCache();
   return (out, inputs) => {
     const size = sizeOf(out.shape);
     if (size === 0) return;
-    // An output that shares memory with an input (copy_ from a view of itself) reads a copy.
-    const reads = inputs.map((x) => (x.buffer.gpu === out.buffer.gpu ? copyOf(context, x) : x));
-    const operands = [out, ...reads];
+    // WebGPU refuses a buffer bound both writable and read-only in one dispatch. An input that is
+    // the output itself (an in-place update: an optimizer's m.mul_(β).add_(g)) is read through
+    // `out` at the same element; one that shares its memory otherwise (copy_ from a view of
+    // itself) reads a copy.
+    const inPlace = inputs.map((x) => x.buffer.gpu === out.buffer.gpu && sameElements(x, out));
+    const reads = inputs.map((x, k) =>
+      !inPlace[k] && x.buffer.gpu === out.buffer.gpu ? copyOf(context, x) : x,
+    );
+    const bound = reads.filter((_, k) => !inPlace[k]);
+    const operands = [out, ...bound];
     const { shape, strides } = collapse(
       out.shape,
       operands.map((x) => broadcastStrides(x, out.shape)),
@@ -103,28 +112,43 @@ export function elementwiseKernel(
       offsetAt: params.push(x.offset),
       strideAt: params.push(...strides[k]!),
     }));
-    const ct = computeType([out.dtype, ...reads.map((x) => x.dtype)]);
-    const source = `${header(
-      op,
-      params.length,
-      out.dtype,
-      reads.map((x) => x.dtype),
-    )}
+    const key = `${rank} ${out.dtype} ${reads.map((x, k) => (inPlace[k] ? 'out' : x.dtype)).join(' ')}`;
+    const source = sources.get(key, () => {
+      const ct = computeType([out.dtype, ...reads.map((x) => x.dtype)]);
+      let next = 0;
+      const loads = inPlace.map((self) => {
+        const k = self ? -1 : next++;
+        return self ? `${ct}(out[o])` : `${ct}(in${k}[o${k}])`;
+      });
+      return `${header(
+        op,
+        params.length,
+        out.dtype,
+        bound.map((x) => x.dtype),
+      )}
 ${helpersFor(ct)}
 ${PER_ELEMENT_MAIN}
   ${offsets.map(({ name, offsetAt }) => `var ${name} = S(${offsetAt}u);`).join(' ')}
   ${offsetsFrom('i', rank, shapeAt, offsets)}
-  ${body(expr, reads, out.dtype, ct)}
+  ${body(expr, loads, out.dtype, ct)}
 }`;
+    });
     dispatchPerElement(context, op, source, operands, params, size);
     // Safe at once in stream order: a kernel recorded later writes it after this one has read it.
     for (const x of reads) if (!inputs.includes(x)) context.pool.release(x.buffer);
   };
 }
 
-/** Statements computing `expr` at offsets o0, o1, ... and storing it at out[o]. */
-function body(expr: FusedExpr, inputs: readonly View[], out: DType, ct: ComputeType): string {
-  const loads = inputs.map((_, k) => `${ct}(in${k}[o${k}])`);
+/** Whether `x`, read broadcast to `out`'s shape, is `out`'s own elements, each at its place. */
+function sameElements(x: View, out: View): boolean {
+  const strides = broadcastStrides(x, out.shape);
+  return (
+    x.offset === out.offset && out.shape.every((n, d) => n === 1 || strides[d] === out.strides[d])
+  );
+}
+
+/** Statements computing `expr` from the `loads` of its inputs and storing it at out[o]. */
+function body(expr: FusedExpr, loads: readonly string[], out: DType, ct: ComputeType): string {
   const { lines, value } = expressionCode(expr, loads, ct);
   return [...lines, `out[o] = ${store(out, value, ct)};`].join('\n  ');
 }

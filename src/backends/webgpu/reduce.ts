@@ -16,6 +16,7 @@ import {
   header,
   offsetsFrom,
   Params,
+  SourceCache,
   store,
   type ComputeType,
   type View,
@@ -49,6 +50,7 @@ function combineCode(name: ReduceName, ct: ComputeType): { init: string; combine
 }
 
 export function reduceKernel(context: GpuContext, name: ReduceName) {
+  const sources = new SourceCache();
   return (out: View, [x]: readonly View[], { dims }: ReduceAttrs): void => {
     const outputs = sizeOf(out.shape);
     if (outputs === 0) return;
@@ -74,7 +76,10 @@ export function reduceKernel(context: GpuContext, name: ReduceName) {
     const arg = name === 'ArgMax' || name === 'ArgMin';
     const size = workgroupSize(count);
     const { init, combine } = combineCode(name, ct);
-    const source = `${header(name, params.length, out.dtype, [x!.dtype])}
+    const key = `${kept.shape.length} ${reduced.shape.length} ${x!.dtype} ${out.dtype} ${size}`;
+    const source = sources.get(
+      key,
+      () => `${header(name, params.length, out.dtype, [x!.dtype])}
 ${FLOAT_HELPERS}
 var<workgroup> accs: array<${ct}, ${size}>;
 var<workgroup> bests: array<u32, ${size}>;
@@ -109,7 +114,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw: vec3u, @
     }
   }
   if (lid == 0u) { out[S(3u) + i32(index)] = ${arg ? store(out.dtype, 'i32(bests[0])', 'i32') : store(out.dtype, 'accs[0]', ct)}; }
-}`;
+}`,
+    );
     context.dispatch({
       op: name,
       source,

@@ -53,6 +53,20 @@ export function store(dtype: DType, value: string, ct: ComputeType): string {
   }
 }
 
+/**
+ * A kernel's generated sources by what they depend on (rank, dtypes, layout flags), so that a
+ * repeated launch neither builds its WGSL again nor hashes a new string to find its pipeline: in a
+ * replayed training step that was most of the cost of a small kernel.
+ */
+export class SourceCache {
+  private readonly sources = new Map<string, string>();
+  get(key: string, make: () => string): string {
+    let source = this.sources.get(key);
+    if (source === undefined) this.sources.set(key, (source = make()));
+    return source;
+  }
+}
+
 /** Words of a kernel's parameter block; signed values are stored as their two's complement. */
 export class Params {
   private readonly words: number[] = [];
