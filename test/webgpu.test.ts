@@ -97,6 +97,22 @@ describe('webgpu equals cpu', { skip: skip ?? false }, () => {
     await sameOnBoth('int32', [nb.randint(-5, 5, [17, 33]), nb.randint(-5, 5, [33, 65])], (x, y) =>
       x!.matmul(y!),
     );
+    // Each thread computes 8 × 8 of the output; sizes that do not divide the blocks, operands
+    // aligned (vec4), transposed and offset.
+    const [a, b] = [nb.randn([128, 130, 36]), nb.randn([128, 36, 135])];
+    await sameOnBoth('8 × 8 register blocks', [a, b], (x, y) => x!.matmul(y!), 1e-4);
+    await sameOnBoth(
+      '8 × 8 register blocks, transposed',
+      [a.transpose(1, 2).contiguous(), b.transpose(1, 2).contiguous()],
+      (x, y) => x!.transpose(1, 2).matmul(y!.transpose(1, 2)),
+      1e-4,
+    );
+    await sameOnBoth(
+      '8 × 8 register blocks, offset view',
+      [a, b],
+      (x, y) => x!.narrow(2, 1, 35).matmul(y!.narrow(1, 0, 35)),
+      1e-4,
+    );
   });
 
   test('elementwise ops over views and broadcasts, and reductions over random dims', async () => {
@@ -411,6 +427,16 @@ describe('webgpu errors', { skip: skip ?? false }, () => {
     assert.equal(scaled.device, 'webgpu');
     assert.equal(scaled.dtype, 'float32');
     assert.deepEqual(await scaled.array(), [3, 6]);
+    // Each value is uploaded once and kept by its bits: 0 and -0 stay apart, and more distinct
+    // values than are kept (256) still each read as themselves.
+    assert.deepEqual(await nb.tensor(1, { device: 'webgpu' }).div(nb.tensor(0)).array(), Infinity);
+    assert.deepEqual(
+      await nb.tensor(1, { device: 'webgpu' }).div(nb.tensor(-0)).array(),
+      -Infinity,
+    );
+    let sum = nb.zeros([2], { device: 'webgpu' });
+    for (let k = 1; k <= 300; k++) sum = sum.add(x.mul(nb.tensor(k)));
+    assert.deepEqual(await sum.array(), [45150, 90300]);
   });
 
   test('a kernel that does not compile fails the next read with an error naming the op', async () => {

@@ -1,9 +1,11 @@
 /**
- * Batched matrix products, tiled: a workgroup of 16×16 threads computes a 64×64 block of the output,
- * each thread a 4×4 register block, over 16-wide slices of K staged in workgroup memory. Both
- * operands are read through their strides, so Aᵀ·B, A·Bᵀ and broadcast batches need no copies.
- * An operand whose rows are contiguous and aligned to 4 floats is read as vec4s (one per thread
- * and tile), and such an output is written as vec4s.
+ * Batched matrix products, tiled: a workgroup of 16×16 threads computes a square block of the
+ * output, each thread R×R of it (R = 8 where the product has blocks enough to fill a large GPU,
+ * else 4), over 16-wide slices of K staged in workgroup memory as vec4s. A thread's rows and
+ * columns come in runs of four, 64 apart, so each step of K reads workgroup memory in vec4s and a
+ * warp's reads fall in distinct banks. Both operands are read through their strides, so Aᵀ·B, A·Bᵀ
+ * and broadcast batches need no copies; an operand whose rows are contiguous and aligned to 4
+ * floats is read as vec4s, and such an output written as vec4s.
  */
 import { sizeOf } from '../../core/shape.js';
 import type { FusedExpr } from '../backend.js';
@@ -15,42 +17,67 @@ import {
   header,
   offsetsFrom,
   Params,
+  SourceCache,
   store,
   type ComputeType,
   type View,
 } from './wgsl.js';
 
-const TILE = 64;
+/** Threads along each side of a workgroup, and the K slice staged per step. */
+const SIDE = 16;
 const SLICE = 16;
+/** Blocks of 128 × 128 from which the larger register block pays (measured on an H200). */
+const LARGE_BLOCK_FROM = 256;
 
-// Loading the 64×16 slice of A and the 16×64 slice of B into workgroup memory: four elements per
-// thread through strides (zero past the edges), or one aligned vec4 along a contiguous row.
-const SCALAR_A = `for (var l = 0u; l < 4u; l++) {
+/**
+ * The register block for a product: 8 × 8 reuses more of each read from workgroup memory, but
+ * makes a quarter of the workgroups, too few to fill a large GPU below a few hundred.
+ */
+export function registerBlock(M: number, N: number, batches: number): 4 | 8 {
+  return Math.ceil(M / 128) * Math.ceil(N / 128) * batches >= LARGE_BLOCK_FROM ? 8 : 4;
+}
+
+// Loading the tile×16 slice of A and the 16×tile slice of B into workgroup memory: through strides
+// (zero past the edges), or as aligned vec4s along contiguous rows. Adjacent threads read adjacent
+// addresses where an operand is contiguous along either dimension (a transposed operand, as in a
+// backward pass, walks its K dimension in memory), so that a warp's reads coalesce.
+function loadA(ct: ComputeType, tile: number, vec4: boolean, alongM: boolean): string {
+  if (vec4)
+    return `for (var l = 0u; l < ${tile / 64}u; l++) {
       let e = lid + l * 256u;
-      let m = e / ${SLICE}u; let ka = e % ${SLICE}u;
-      var va = CT(0);
-      if (row0 + m < M && k0 + ka < K) { va = CT(in0[ao + i32(row0 + m) * sam + i32(k0 + ka) * sak]); }
-      As[ka][m] = va;
-    }`;
-const SCALAR_B = `for (var l = 0u; l < 4u; l++) {
-      let e = lid + l * 256u;
-      let kb = e / ${TILE}u; let n = e % ${TILE}u;
-      var vb = CT(0);
-      if (k0 + kb < K && col0 + n < N) { vb = CT(in1[bo + i32(k0 + kb) * sbk + i32(col0 + n) * sbn]); }
-      Bs[kb][n] = vb;
-    }`;
-const VEC4_A = `{
-      let m = lid / 4u; let ka = (lid % 4u) * 4u;
+      let m = e / 4u; let ka = (e % 4u) * 4u;
       var va = vec4<f32>(0.0);
       if (row0 + m < M && k0 + ka < K) { va = in0[(ao + i32(row0 + m) * sam + i32(k0 + ka)) / 4]; }
-      As[ka][m] = va.x; As[ka + 1u][m] = va.y; As[ka + 2u][m] = va.z; As[ka + 3u][m] = va.w;
+      let mv = m >> 2u; let mc = m & 3u;
+      As[ka][mv][mc] = va.x; As[ka + 1u][mv][mc] = va.y; As[ka + 2u][mv][mc] = va.z; As[ka + 3u][mv][mc] = va.w;
     }`;
-const VEC4_B = `{
-      let kb = lid / 16u; let n = (lid % 16u) * 4u;
+  const [m, ka] = alongM ? [`e % ${tile}u`, `e / ${tile}u`] : [`e / ${SLICE}u`, `e % ${SLICE}u`];
+  return `for (var l = 0u; l < ${tile / SIDE}u; l++) {
+      let e = lid + l * 256u;
+      let m = ${m}; let ka = ${ka};
+      var va = ${ct}(0);
+      if (row0 + m < M && k0 + ka < K) { va = ${ct}(in0[ao + i32(row0 + m) * sam + i32(k0 + ka) * sak]); }
+      As[ka][m >> 2u][m & 3u] = va;
+    }`;
+}
+function loadB(ct: ComputeType, tile: number, vec4: boolean, alongK: boolean): string {
+  if (vec4)
+    return `for (var l = 0u; l < ${tile / 64}u; l++) {
+      let e = lid + l * 256u;
+      let kb = e / ${tile / 4}u; let n = (e % ${tile / 4}u) * 4u;
       var vb = vec4<f32>(0.0);
       if (k0 + kb < K && col0 + n < N) { vb = in1[(bo + i32(k0 + kb) * sbk + i32(col0 + n)) / 4]; }
-      Bs[kb][n] = vb.x; Bs[kb][n + 1u] = vb.y; Bs[kb][n + 2u] = vb.z; Bs[kb][n + 3u] = vb.w;
+      Bs[kb][n >> 2u] = vb;
     }`;
+  const [kb, n] = alongK ? [`e % ${SLICE}u`, `e / ${SLICE}u`] : [`e / ${tile}u`, `e % ${tile}u`];
+  return `for (var l = 0u; l < ${tile / SIDE}u; l++) {
+      let e = lid + l * 256u;
+      let kb = ${kb}; let n = ${n};
+      var vb = ${ct}(0);
+      if (k0 + kb < K && col0 + n < N) { vb = ${ct}(in1[bo + i32(k0 + kb) * sbk + i32(col0 + n) * sbn]); }
+      Bs[kb][n >> 2u][n & 3u] = vb;
+    }`;
+}
 
 /**
  * An elementwise chain applied to the product before it is stored (a bias, an activation): `expr`
@@ -62,6 +89,7 @@ export interface Epilogue {
 }
 
 export function matmulKernel(context: GpuContext, epilogue?: Epilogue) {
+  const sources = new SourceCache();
   return (out: View, [a, b, ...extras]: readonly View[]): void => {
     if (sizeOf(out.shape) === 0) return;
     const rank = out.shape.length;
@@ -69,6 +97,7 @@ export function matmulKernel(context: GpuContext, epilogue?: Epilogue) {
     const K = a!.shape[a!.shape.length - 1]!;
     const batchShape = out.shape.slice(0, -2);
     const batches = sizeOf(batchShape);
+    const R = registerBlock(M, N, batches);
     // Batch strides of each operand, broadcast to the output's batch dimensions.
     const batchStrides = (x: View): number[] =>
       broadcastStrides(
@@ -104,11 +133,18 @@ export function matmulKernel(context: GpuContext, epilogue?: Epilogue) {
       float && b!.strides.at(-1) === 1 && aligned(N, b!.offset, b!.strides.at(-2)!, ...bStrides);
     const outVec = float && !epilogue && aligned(N, out.offset);
     const inputs = [a!, b!, ...extras].map((x) => x.dtype);
-    const source = `${header('MatMul', params.length, out.dtype, inputs, [outVec, aVec, bVec])}
+    const aAlongM = a!.strides.at(-2) === 1;
+    const bAlongK = b!.strides.at(-2) === 1;
+    const tile = SIDE * R;
+    const layout = [aVec, bVec, outVec, aAlongM, bAlongK].map(Number).join('');
+    const key = `${R} ${batchShape.length} ${out.dtype} ${inputs.join(' ')} ${layout}`;
+    const source = sources.get(
+      key,
+      () => `${header('MatMul', params.length, out.dtype, inputs, [outVec, aVec, bVec])}
 ${epilogue ? helpersFor(ct) : ''}
-var<workgroup> As: array<array<${ct}, ${TILE}>, ${SLICE}>;
-var<workgroup> Bs: array<array<${ct}, ${TILE}>, ${SLICE}>;
-@compute @workgroup_size(16, 16)
+var<workgroup> As: array<array<vec4<${ct}>, ${tile / 4}>, ${SLICE}>;
+var<workgroup> Bs: array<array<vec4<${ct}>, ${tile / 4}>, ${SLICE}>;
+@compute @workgroup_size(${SIDE}, ${SIDE})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) tid: vec3u, @builtin(local_invocation_index) lid: u32) {
   let M = P(0u); let N = P(1u); let K = P(2u);
   let sam = S(4u); let sak = S(5u); let sbk = S(7u); let sbn = S(8u);
@@ -119,50 +155,75 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) tid: ve
     { name: 'bo', strideAt: bBatchAt },
     ...extraAt.map(({ batchAt }, e) => ({ name: `eo${e}`, strideAt: batchAt })),
   ])}
-  let row0 = wid.y * ${TILE}u;
-  let col0 = wid.x * ${TILE}u;
-  var acc: array<array<${ct}, 4>, 4>;
+  let row0 = wid.y * ${tile}u;
+  let col0 = wid.x * ${tile}u;
+  var acc: array<vec4<${ct}>, ${R * (R / 4)}>;
   for (var k0 = 0u; k0 < K; k0 += ${SLICE}u) {
-    ${aVec ? VEC4_A : SCALAR_A.replaceAll('CT', ct)}
-    ${bVec ? VEC4_B : SCALAR_B.replaceAll('CT', ct)}
+    ${loadA(ct, tile, aVec, aAlongM)}
+    ${loadB(ct, tile, bVec, bAlongK)}
     workgroupBarrier();
     for (var k = 0u; k < ${SLICE}u; k++) {
-      var ar: array<${ct}, 4>;
-      var br: array<${ct}, 4>;
-      for (var i = 0u; i < 4u; i++) { ar[i] = As[k][tid.y * 4u + i]; br[i] = Bs[k][tid.x * 4u + i]; }
-      for (var i = 0u; i < 4u; i++) {
-        for (var j = 0u; j < 4u; j++) { acc[i][j] = acc[i][j] + ar[i] * br[j]; }
-      }
+      ${multiplyAdds(R)}
     }
     workgroupBarrier();
   }
   let base = S(9u) + i32(wid.z * M * N);
-  for (var i = 0u; i < 4u; i++) {
-    let r = row0 + tid.y * 4u + i;
-    ${
-      outVec
-        ? `let c = col0 + tid.x * 4u;
-    if (r < M && c < N) { out[(base + i32(r * N + c)) / 4] = vec4<f32>(acc[i][0], acc[i][1], acc[i][2], acc[i][3]); }`
-        : `for (var j = 0u; j < 4u; j++) {
-      let c = col0 + tid.x * 4u + j;
-      if (r < M && c < N) {
-        ${storeCode(out, ct, epilogue, extraAt)}
-      }
-    }`
-    }
-  }
-}`;
+  ${stores(R, outVec, storeCode(out, ct, epilogue, extraAt))}
+}`,
+    );
     context.dispatch({
       op: 'MatMul',
       source,
       buffers: [out, a!, b!, ...extras].map((x) => x.buffer.gpu),
       params: params.toArray(),
-      workgroups: [Math.ceil(N / TILE), Math.ceil(M / TILE), batches],
+      workgroups: [Math.ceil(N / tile), Math.ceil(M / tile), batches],
     });
   };
 }
 
-/** Stores element (r, c) of the product: as it is, or through the epilogue's expression. */
+/**
+ * One step of K: a thread's R rows of A and R columns of B read as vec4s (runs of four, 64 apart),
+ * and the R × R multiply-adds into its accumulators, row i's run g of columns in acc[i·R/4 + g].
+ */
+function multiplyAdds(R: number): string {
+  const runs = R / 4;
+  const lines: string[] = [];
+  for (let g = 0; g < runs; g++) {
+    lines.push(`let a${g} = As[k][tid.y + ${16 * g}u];`, `let b${g} = Bs[k][tid.x + ${16 * g}u];`);
+  }
+  for (let i = 0; i < R; i++) {
+    const a = `a${i >> 2}.${'xyzw'[i & 3]!}`;
+    for (let g = 0; g < runs; g++) {
+      const at = `acc[${i * runs + g}]`;
+      lines.push(`${at} = ${at} + ${a} * b${g};`);
+    }
+  }
+  return lines.join('\n      ');
+}
+
+/**
+ * The stores of a thread's R × R block: a vec4 per run of columns where the output's rows are
+ * contiguous and aligned, else element by element (`element` stores `v[j]` at row r, column c).
+ */
+function stores(R: number, vec4: boolean, element: string): string {
+  const runs = R / 4;
+  const lines: string[] = [];
+  for (let i = 0; i < R; i++) {
+    lines.push(`{ let r = row0 + ${64 * (i >> 2)}u + tid.y * 4u + ${i & 3}u;`);
+    for (let g = 0; g < runs; g++) {
+      const c0 = `col0 + ${64 * g}u + tid.x * 4u`;
+      lines.push(
+        vec4
+          ? `  if (r < M && ${c0} < N) { out[(base + i32(r * N + ${c0})) / 4] = acc[${i * runs + g}]; }`
+          : `  { let v = acc[${i * runs + g}]; for (var j = 0u; j < 4u; j++) { let c = ${c0} + j; if (r < M && c < N) { ${element} } } }`,
+      );
+    }
+    lines.push('}');
+  }
+  return lines.join('\n  ');
+}
+
+/** Stores element (r, c) of the product, `v[j]`: as it is, or through the epilogue's expression. */
 function storeCode(
   out: View,
   ct: ComputeType,
@@ -170,10 +231,10 @@ function storeCode(
   extraAt: readonly { offsetAt: number; rowAt: number; colAt: number }[],
 ): string {
   const at = 'out[base + i32(r * N + c)]';
-  if (!epilogue) return `${at} = ${store(out.dtype, 'acc[i][j]', ct)};`;
+  if (!epilogue) return `${at} = ${store(out.dtype, 'v[j]', ct)};`;
   let extra = 0;
   const loads = Array.from({ length: extraAt.length + 1 }, (_, k) => {
-    if (k === epilogue.product) return 'acc[i][j]';
+    if (k === epilogue.product) return 'v[j]';
     const { rowAt, colAt } = extraAt[extra]!;
     const e = extra++;
     return `${ct}(in${e + 2}[eo${e} + i32(r) * S(${rowAt}u) + i32(c) * S(${colAt}u)])`;
