@@ -295,8 +295,8 @@ function compareA2(torchEnv: NodeJS.ProcessEnv): void {
 }
 
 /**
- * --device webgpu: the GPU workloads in a fresh process and, where /usr/bin/python3 has torch with
- * CUDA, the same in PyTorch (TF32 off), with nabla's ratio to it.
+ * --device webgpu: the GPU workloads in a fresh process and, where python3 (on the PATH, else
+ * /usr/bin's) has torch with CUDA, the same in PyTorch (TF32 off), with nabla's ratio to it.
  */
 function benchWebGpu(small: boolean): void {
   console.log(`nabla bench --device webgpu — ${new Date().toISOString()}, Node ${process.version}`);
@@ -304,13 +304,15 @@ function benchWebGpu(small: boolean): void {
   const ours = runReference(process.execPath, small ? [script, 'small'] : [script], process.env);
   if (!ours) throw new Error('the WebGPU workloads failed (is there an adapter? see the README)');
   const cuda = fileURLToPath(new URL('../../bench/pytorch/cuda.py', import.meta.url));
-  const theirs = small ? null : runReference('/usr/bin/python3', [cuda], process.env);
+  // GPU machines keep torch in their own python3 (a virtual environment on the PATH), not always
+  // in the system's.
+  const theirs = small
+    ? null
+    : (runReference('python3', [cuda], process.env) ??
+      runReference('/usr/bin/python3', [cuda], process.env));
   console.log(String(ours['workload']));
   if (theirs) console.log(`against ${String(theirs['workload'])}`);
-  else
-    console.log(
-      'PyTorch CUDA skipped: no /usr/bin/python3 with torch and a CUDA device (or --small)',
-    );
+  else console.log('PyTorch CUDA skipped: no python3 with torch and a CUDA device (or --small)');
   for (const [key, value] of Object.entries(ours)) {
     if (typeof value !== 'number') continue;
     const reference = theirs?.[key];
