@@ -117,8 +117,9 @@ export function elementwiseKernel(
       const ct = computeType([out.dtype, ...reads.map((x) => x.dtype)]);
       let next = 0;
       const loads = inPlace.map((self) => {
-        const k = self ? -1 : next++;
-        return self ? `${ct}(out[o])` : `${ct}(in${k}[o${k}])`;
+        if (self) return `${ct}(out[o])`;
+        const k = next++;
+        return `${ct}(in${k}[o${k}])`;
       });
       return `${header(
         op,
