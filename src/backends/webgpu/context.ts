@@ -7,6 +7,7 @@
 import { NablaError, opError } from '../../core/errors.js';
 import { envVar } from '../../engine/node.js';
 
+import { BindGroupCache } from './bindgroups.js';
 import { bucketBytes, GpuPool, USAGE } from './pool.js';
 
 /** GPUMapMode.READ (Node has no such global). */
@@ -39,14 +40,19 @@ export class GpuContext {
     { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout }
   >();
   private readonly paramBuffers = new Map<string, GPUBuffer>();
-  private readonly bindGroups = new Map<string, GPUBindGroup>();
-  /** The bind-group keys each buffer appears in (forgotten when it is destroyed). */
-  private readonly bindGroupsOf = new WeakMap<GPUBuffer, Set<string>>();
-  private readonly bufferIds = new WeakMap<GPUBuffer, number>();
-  private nextBufferId = 0;
+  private readonly bindGroups = new BindGroupCache(
+    (params, buffers) =>
+      this.device.createBindGroup({
+        layout: this.layout(buffers.length).group,
+        entries: [params, ...buffers].map((buffer, binding) => ({ binding, resource: { buffer } })),
+      }),
+    MAX_CACHED_BIND_GROUPS,
+  );
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private pending = 0;
+  /** Submits made so far (work recorded since the last one belongs to the next). */
+  submits = 0;
   /** Buffers freed while recorded work may still use them: destroyed right after it is submitted. */
   private doomed: GPUBuffer[] = [];
   private failure: NablaError | null = null;
@@ -105,7 +111,7 @@ export class GpuContext {
     this.check();
     this.recording = op;
     const pipeline = this.pipeline(op, source, buffers.length);
-    const bindGroup = this.bindGroup(this.paramBuffer(params), buffers);
+    const bindGroup = this.bindGroups.get(this.paramBuffer(params), buffers);
     this.encoder ??= this.device.createCommandEncoder();
     this.pass ??= this.encoder.beginComputePass();
     this.pass.setPipeline(pipeline);
@@ -131,6 +137,7 @@ export class GpuContext {
     this.encoder = null;
     this.pending = 0;
     this.device.queue.submit([commands]);
+    this.submits++;
     // The device keeps a destroyed buffer until the work submitted before it is done.
     for (const buffer of this.doomed) buffer.destroy();
     this.doomed = [];
@@ -174,45 +181,11 @@ export class GpuContext {
   }
 
   /**
-   * The bind group of a parameter block and storage buffers, made once per distinct set: a replayed
-   * step (and a training loop whose pool hands back the same buffers) binds the same ones again.
-   */
-  private bindGroup(params: GPUBuffer, buffers: readonly GPUBuffer[]): GPUBindGroup {
-    const all = [params, ...buffers];
-    const key = all.map((b) => this.idOf(b)).join(',');
-    let group = this.bindGroups.get(key);
-    if (group) {
-      this.bindGroups.delete(key); // most recently used last
-    } else {
-      group = this.device.createBindGroup({
-        layout: this.layout(buffers.length).group,
-        entries: all.map((buffer, binding) => ({ binding, resource: { buffer } })),
-      });
-      for (const b of all) {
-        let keys = this.bindGroupsOf.get(b);
-        if (!keys) this.bindGroupsOf.set(b, (keys = new Set()));
-        keys.add(key);
-      }
-      if (this.bindGroups.size >= MAX_CACHED_BIND_GROUPS)
-        this.bindGroups.delete(this.bindGroups.keys().next().value!);
-    }
-    this.bindGroups.set(key, group);
-    return group;
-  }
-
-  private idOf(buffer: GPUBuffer): number {
-    let id = this.bufferIds.get(buffer);
-    if (id === undefined) this.bufferIds.set(buffer, (id = this.nextBufferId++));
-    return id;
-  }
-
-  /**
    * Destroys a buffer once the work recorded so far is submitted (a submit of its own would cost a
    * round to the driver per freed buffer), and forgets the bind groups that use it.
    */
   destroy(buffer: GPUBuffer): void {
-    for (const key of this.bindGroupsOf.get(buffer) ?? []) this.bindGroups.delete(key);
-    this.bindGroupsOf.delete(buffer);
+    this.bindGroups.forget(buffer);
     if (this.encoder) this.doomed.push(buffer);
     else buffer.destroy();
   }
