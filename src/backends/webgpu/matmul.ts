@@ -33,7 +33,7 @@ const LARGE_BLOCK_FROM = 256;
  * The register block for a product: 8 × 8 reuses more of each read from workgroup memory, but
  * makes a quarter of the workgroups, too few to fill a large GPU below a few hundred.
  */
-export function registerBlock(M: number, N: number, batches: number): 4 | 8 {
+function registerBlock(M: number, N: number, batches: number): 4 | 8 {
   return Math.ceil(M / 128) * Math.ceil(N / 128) * batches >= LARGE_BLOCK_FROM ? 8 : 4;
 }
 
@@ -189,7 +189,10 @@ function multiplyAdds(R: number): string {
   const runs = R / 4;
   const lines: string[] = [];
   for (let g = 0; g < runs; g++) {
-    lines.push(`let a${g} = As[k][tid.y + ${16 * g}u];`, `let b${g} = Bs[k][tid.x + ${16 * g}u];`);
+    lines.push(
+      `let a${g} = As[k][tid.y + ${SIDE * g}u];`,
+      `let b${g} = Bs[k][tid.x + ${SIDE * g}u];`,
+    );
   }
   for (let i = 0; i < R; i++) {
     const a = `a${i >> 2}.${'xyzw'[i & 3]!}`;
@@ -209,9 +212,9 @@ function stores(R: number, vec4: boolean, element: string): string {
   const runs = R / 4;
   const lines: string[] = [];
   for (let i = 0; i < R; i++) {
-    lines.push(`{ let r = row0 + ${64 * (i >> 2)}u + tid.y * 4u + ${i & 3}u;`);
+    lines.push(`{ let r = row0 + ${4 * SIDE * (i >> 2)}u + tid.y * 4u + ${i & 3}u;`);
     for (let g = 0; g < runs; g++) {
-      const c0 = `col0 + ${64 * g}u + tid.x * 4u`;
+      const c0 = `col0 + ${4 * SIDE * g}u + tid.x * 4u`;
       lines.push(
         vec4
           ? `  if (r < M && ${c0} < N) { out[(base + i32(r * N + ${c0})) / 4] = acc[${i * runs + g}]; }`
