@@ -18,6 +18,7 @@ import {
   PER_ELEMENT_MAIN,
   storageType,
   store,
+  storedWord,
   type View,
 } from './wgsl.js';
 
@@ -26,11 +27,8 @@ export function fill(context: GpuContext, out: View, value: number): void {
   const size = sizeOf(out.shape);
   if (size === 0) return;
   const type = storageType('fill', out.dtype);
-  const bits = new Uint32Array(1);
-  if (type === 'f32') new Float32Array(bits.buffer)[0] = value;
-  else bits[0] = type === 'u32' ? Number(value !== 0) : value | 0;
   const params = new Params();
-  params.push(size, out.offset, bits[0]!);
+  params.push(size, out.offset, storedWord('fill', out.dtype, value));
   dispatchPerElement(
     context,
     'fill',

@@ -6,11 +6,11 @@
  * a training loop soon binds buffers it has bound before: no new buffer (80 µs to create on an
  * H200) and no new bind group a step.
  */
-import { allocArray, type DType, type TypedArray } from '../../core/dtype.js';
+import type { DType, TypedArray } from '../../core/dtype.js';
 import type { ArrayView } from '../primitives.js';
 import type { GpuContext } from './context.js';
 import { STORAGE_USAGE, type GpuBuffer } from './pool.js';
-import type { View } from './wgsl.js';
+import { storedWord, type View } from './wgsl.js';
 
 /** Distinct values kept; step-dependent ones (bias corrections) come and go. */
 const MAX_SCALARS = 256;
@@ -29,11 +29,7 @@ export class HostScalars {
   /** `x` (a 0-d view of a host array) as a GPU view of its value, in 32 bits. */
   view(x: ArrayView<unknown>): View {
     const dtype: DType = x.dtype === 'float64' ? 'float32' : x.dtype;
-    const host = allocArray(dtype, 1);
-    host[0] = (x.buffer as TypedArray)[x.offset]!;
-    // bool is stored in 32 bits on the GPU (WGSL has no byte arrays).
-    const word = host instanceof Uint8Array ? Uint32Array.from(host) : host;
-    const bits = Uint32Array.of(new Uint32Array(word.buffer, word.byteOffset, 1)[0]!);
+    const bits = Uint32Array.of(storedWord('scalar', dtype, (x.buffer as TypedArray)[x.offset]!));
     const key = `${dtype}:${bits[0]!}`;
     let scalar = this.scalars.get(key);
     if (scalar) {

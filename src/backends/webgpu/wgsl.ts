@@ -30,6 +30,13 @@ export function storageType(op: string, dtype: DType): 'f32' | 'i32' | 'u32' {
   }
 }
 
+/** The 32-bit word that stores `value` as `dtype` on the GPU (bool as 0 or 1). */
+export function storedWord(op: string, dtype: DType, value: number): number {
+  const type = storageType(op, dtype);
+  if (type === 'f32') return new Uint32Array(Float32Array.of(value).buffer)[0]!;
+  return type === 'u32' ? Number(value !== 0) : (value | 0) >>> 0;
+}
+
 export function float64Refused(op: string): Error {
   return opError(
     op,
