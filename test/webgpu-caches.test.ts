@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import type { ArrayView } from '../src/backends/primitives.js';
 import { BindGroupCache } from '../src/backends/webgpu/bindgroups.js';
 import type { GpuContext } from '../src/backends/webgpu/context.js';
-import { HostScalars } from '../src/backends/webgpu/scalars.js';
+import { HostScalars, SCALARS_KEPT } from '../src/backends/webgpu/scalars.js';
 
 /** A context that records uploads, submits and queue writes, in order. */
 function recordingContext(): { context: GpuContext; log: string[] } {
@@ -45,13 +45,13 @@ const int = (value: number): ArrayView<unknown> => ({
   offset: 0,
 });
 
-test('a value is uploaded once; past 256 values the least recently used buffer is rewritten', () => {
+test('a value is uploaded once; past the values kept the least recently used buffer is rewritten', () => {
   const { context, log } = recordingContext();
   const scalars = new HostScalars(context);
   const first = scalars.view(int(7));
   assert.equal(scalars.view(int(7)).buffer, first.buffer);
-  for (let k = 1; k < 256; k++) scalars.view(int(1000 + k));
-  assert.equal(log.filter((l) => l.startsWith('upload')).length, 256);
+  for (let k = 1; k < SCALARS_KEPT; k++) scalars.view(int(1000 + k));
+  assert.equal(log.filter((l) => l.startsWith('upload')).length, SCALARS_KEPT);
   // 7 was read again after 1001 was first read: 1001's buffer is the one taken over.
   context.submit();
   scalars.view(int(7));
@@ -63,7 +63,7 @@ test('a value is uploaded once; past 256 values the least recently used buffer i
 test('a buffer read by work not yet submitted is rewritten only after a submit', () => {
   const { context, log } = recordingContext();
   const scalars = new HostScalars(context);
-  for (let k = 0; k < 256; k++) scalars.view(int(k)); // all read since the last submit
+  for (let k = 0; k < SCALARS_KEPT; k++) scalars.view(int(k)); // all read since the last submit
   scalars.view(int(999));
   assert.deepEqual(log.slice(-2), ['submit', 'write b0 999']);
   // Its old value is gone from the cache: asking for it again takes over another buffer.

@@ -428,7 +428,7 @@ describe('webgpu errors', { skip: skip ?? false }, () => {
     assert.equal(scaled.dtype, 'float32');
     assert.deepEqual(await scaled.array(), [3, 6]);
     // Each value is uploaded once and kept by its bits: 0 and -0 stay apart, and more distinct
-    // values than are kept (256) still each read as themselves.
+    // values than are kept (64) still each read as themselves.
     assert.deepEqual(await nb.tensor(1, { device: 'webgpu' }).div(nb.tensor(0)).array(), Infinity);
     assert.deepEqual(
       await nb.tensor(1, { device: 'webgpu' }).div(nb.tensor(-0)).array(),

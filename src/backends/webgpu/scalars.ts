@@ -12,8 +12,11 @@ import type { GpuContext } from './context.js';
 import { STORAGE_USAGE, type GpuBuffer } from './pool.js';
 import { storedWord, type View } from './wgsl.js';
 
-/** Distinct values kept; step-dependent ones (bias corrections) come and go. */
-const MAX_SCALARS = 256;
+/**
+ * Distinct values kept. A training step's constants fit many times over; a value that changes each
+ * step cycles through the rest, and a loop makes no new bind group once it has cycled once.
+ */
+export const SCALARS_KEPT = 64;
 
 interface Scalar {
   readonly buffer: GpuBuffer;
@@ -34,7 +37,7 @@ export class HostScalars {
     let scalar = this.scalars.get(key);
     if (scalar) {
       this.scalars.delete(key); // most recently used last
-    } else if (this.scalars.size < MAX_SCALARS) {
+    } else if (this.scalars.size < SCALARS_KEPT) {
       scalar = {
         buffer: { gpu: this.context.upload(bits, STORAGE_USAGE), dtype, size: 1 },
         readAt: -1,
