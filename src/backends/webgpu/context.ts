@@ -51,8 +51,7 @@ export class GpuContext {
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private pending = 0;
-  /** Submits made so far (work recorded since the last one belongs to the next). */
-  submits = 0;
+  private submitted = 0;
   /** Buffers freed while recorded work may still use them: destroyed right after it is submitted. */
   private doomed: GPUBuffer[] = [];
   private failure: NablaError | null = null;
@@ -84,6 +83,11 @@ export class GpuContext {
         `the WebGPU device was lost (${info.message || info.reason}); move the work to 'cpu' or start again`,
       );
     });
+  }
+
+  /** Submits made so far (work recorded since the last one belongs to the next). */
+  get submits(): number {
+    return this.submitted;
   }
 
   /** Throws the first failure seen so far (a compile error, a lost device). */
@@ -137,7 +141,7 @@ export class GpuContext {
     this.encoder = null;
     this.pending = 0;
     this.device.queue.submit([commands]);
-    this.submits++;
+    this.submitted++;
     // The device keeps a destroyed buffer until the work submitted before it is done.
     for (const buffer of this.doomed) buffer.destroy();
     this.doomed = [];
